@@ -1,0 +1,340 @@
+import io
+import json
+import math
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from finetune.config import StageRequest
+from finetune.events import (
+    EventEmitter,
+    EventLogHandler,
+    ListSink,
+    ModalQueueSink,
+    StdoutSink,
+    sanitize,
+)
+
+CONTRACTS = Path(__file__).resolve().parents[2] / "schema" / "contracts"
+FIXED_TIME = datetime(2026, 12, 4, 10, 0, 1, 234567, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def event_schema():
+    schema = json.loads((CONTRACTS / "event.schema.json").read_text())
+    return jsonschema.Draft202012Validator(schema)
+
+
+@pytest.fixture
+def request_():
+    return StageRequest.load(CONTRACTS / "examples" / "stage-request.dataset-run.json")
+
+
+def make_emitter(request, sink=None):
+    return EventEmitter(request, sink or ListSink(), stream="s1", clock=lambda: FIXED_TIME)
+
+
+def test_envelope_fields(request_, event_schema):
+    sink = ListSink()
+    emitter = make_emitter(request_, sink)
+
+    emitter.emit("status", {"status": "DOWNLOADING"})
+    emitter.emit("progress", {"step": 1, "total_steps": 20, "tokens_seen": 1024})
+
+    first, second = sink.events
+    assert first == {
+        "v": 1,
+        "job_id": "job_example",
+        "run_id": "run_example_0",
+        "stage": "dataset_run",
+        "attempt": 1,
+        "stream": "s1",
+        "seq": 1,
+        "ts": "2026-12-04T10:00:01.234Z",
+        "type": "status",
+        "data": {"status": "DOWNLOADING"},
+    }
+    assert second["seq"] == 2
+    assert second["data"]["tokens_seen"] == 1024.0
+    assert isinstance(second["data"]["tokens_seen"], float)
+    for event in sink.events:
+        event_schema.validate(event)
+
+
+def test_stream_defaults_to_uuid_hex(request_):
+    first = EventEmitter(request_, ListSink())
+    second = EventEmitter(request_, ListSink())
+
+    assert len(first.stream) == 32
+    int(first.stream, 16)
+    assert first.stream != second.stream
+
+
+def test_non_finite_become_null_and_listed(request_, event_schema):
+    sink = ListSink()
+    emitter = make_emitter(request_, sink)
+
+    emitter.emit("metric", {"step": 2, "split": "train", "loss": float("nan"), "grad_norm": float("inf"), "learning_rate": 2e-4})
+    emitter.emit("result", {"status": "FAILED", "metrics": {"eval_loss": -math.inf, "perplexity": 3.0}})
+    emitter.emit("metric", {"step": 3, "split": "train", "loss": 1.5})
+
+    metric, result, clean = sink.events
+    assert metric["data"]["loss"] is None
+    assert metric["data"]["grad_norm"] is None
+    assert metric["data"]["learning_rate"] == 2e-4
+    assert metric["data"]["non_finite"] == ["grad_norm", "loss"]
+    assert result["data"]["metrics"]["eval_loss"] is None
+    assert result["data"]["non_finite"] == ["metrics.eval_loss"]
+    assert clean["data"]["non_finite"] == []
+    for event in sink.events:
+        event_schema.validate(event)
+
+
+def test_non_finite_added_to_other_types_only_when_found(request_):
+    sink = ListSink()
+    emitter = make_emitter(request_, sink)
+
+    emitter.emit("progress", {"step": 1, "total_steps": 2, "epoch": float("nan")})
+    emitter.emit("progress", {"step": 2, "total_steps": 2, "epoch": 1.0})
+
+    assert sink.events[0]["data"]["non_finite"] == ["epoch"]
+    assert "non_finite" not in sink.events[1]["data"]
+
+
+class FakeScalar:
+    """Stands in for a numpy or torch scalar: only item() matters."""
+
+    def __init__(self, value):
+        self._value = value
+
+    def item(self):
+        return self._value
+
+
+def test_scalars_and_large_ints_converted():
+    data, non_finite = sanitize(
+        {
+            "loss": FakeScalar(0.5),
+            "step": FakeScalar(7),
+            "bytes": 10,
+            "rows": 2**40,
+            "small": -(2**31) + 1,
+            "flags": (True, None, "x"),
+            "nested": {"dataset_bytes": 3, "gpu": FakeScalar(float("nan"))},
+        }
+    )
+
+    assert data == {
+        "loss": 0.5,
+        "step": 7,
+        "bytes": 10.0,
+        "rows": float(2**40),
+        "small": -(2**31) + 1,
+        "flags": [True, None, "x"],
+        "nested": {"dataset_bytes": 3.0, "gpu": None},
+    }
+    assert isinstance(data["step"], int)
+    assert isinstance(data["bytes"], float)
+    assert isinstance(data["rows"], float)
+    assert isinstance(data["small"], int)
+    assert data["flags"][0] is True
+    assert non_finite == ["nested.gpu"]
+
+
+def test_unsupported_value_rejected():
+    with pytest.raises(TypeError) as caught:
+        sanitize({"when": datetime(2026, 1, 1)})
+
+    assert str(caught.value) == "event field when has unsupported type datetime"
+
+
+def test_unknown_type_rejected(request_):
+    emitter = make_emitter(request_)
+
+    with pytest.raises(ValueError) as caught:
+        emitter.emit("started", {})
+
+    assert str(caught.value).startswith("unknown event type 'started'; expected one of")
+    assert emitter.seq == 0
+
+
+def test_stdout_sink_writes_json_lines(request_):
+    buffer = io.StringIO()
+    emitter = make_emitter(request_, StdoutSink(buffer))
+
+    emitter.emit("log", {"level": "info", "message": "Zürich ✓", "logger": "t"})
+    emitter.emit("heartbeat", {"step": None})
+
+    lines = buffer.getvalue().splitlines()
+    assert len(lines) == 2
+    assert json.loads(lines[0])["data"]["message"] == "Zürich ✓"
+    assert json.loads(lines[1])["seq"] == 2
+
+
+def test_concurrent_emits_keep_sequence(request_):
+    sink = ListSink()
+    emitter = make_emitter(request_, sink)
+
+    def send():
+        for step in range(200):
+            emitter.emit("heartbeat", {"step": step})
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert [event["seq"] for event in sink.events] == list(range(1, 801))
+
+
+def test_heartbeat_thread_reports_step(request_):
+    request_ = request_.model_copy(update={"heartbeat_seconds": 0.01})
+    sink = ListSink()
+    emitter = make_emitter(request_, sink)
+    enough = threading.Event()
+    calls = []
+
+    def get_step():
+        calls.append(1)
+        if len(calls) >= 3:
+            enough.set()
+        return 5
+
+    emitter.start_heartbeat(get_step)
+    assert enough.wait(10)
+    emitter.stop_heartbeat()
+    count = len(sink.events)
+    emitter.stop_heartbeat()
+
+    assert count >= 3
+    assert all(event["type"] == "heartbeat" for event in sink.events)
+    assert sink.events[0]["data"] == {"step": 5}
+    assert len(sink.events) == count
+
+
+def test_heartbeat_survives_failing_step(request_):
+    request_ = request_.model_copy(update={"heartbeat_seconds": 0.01})
+    sink = ListSink()
+    emitter = make_emitter(request_, sink)
+    beat = threading.Event()
+
+    def get_step():
+        beat.set()
+        raise RuntimeError("trainer not ready")
+
+    emitter.start_heartbeat(get_step)
+    assert beat.wait(10)
+    emitter.stop_heartbeat()
+
+    assert sink.events[0]["data"] == {"step": None}
+
+
+class FakeModalQueue:
+    """Fake of modal.Queue.put_many that fails a set number of times first."""
+
+    def __init__(self, failures=0):
+        self.failures = failures
+        self.partitions: dict[str, list[str]] = {}
+        self.calls = 0
+
+    def put_many(self, items, partition=None):
+        self.calls += 1
+        if self.failures > 0:
+            self.failures -= 1
+            raise ConnectionError("queue unreachable")
+        self.partitions.setdefault(partition, []).extend(items)
+
+
+def test_queue_sink_puts_json_strings(request_, event_schema):
+    queue = FakeModalQueue()
+    emitter = make_emitter(request_, ModalQueueSink(queue, "job_example"))
+
+    emitter.emit("status", {"status": "TRAINING"})
+    emitter.emit("metric", {"step": 1, "split": "train", "loss": float("nan")})
+
+    items = queue.partitions["job_example"]
+    assert all(isinstance(item, str) for item in items)
+    events = [json.loads(item) for item in items]
+    assert [event["seq"] for event in events] == [1, 2]
+    for event in events:
+        event_schema.validate(event)
+
+
+def test_queue_sink_retries_with_backoff(request_):
+    queue = FakeModalQueue(failures=2)
+    delays = []
+    sink = ModalQueueSink(queue, "job_example", base_delay_seconds=1.0, sleep=delays.append)
+
+    make_emitter(request_, sink).emit("status", {"status": "TRAINING"})
+
+    assert len(queue.partitions["job_example"]) == 1
+    assert queue.calls == 3
+    assert len(delays) == 2
+    assert 0.5 <= delays[0] <= 1.0
+    assert 1.0 <= delays[1] <= 2.0
+    assert sink.pending == 0
+
+
+def test_queue_sink_buffers_until_queue_returns(request_):
+    queue = FakeModalQueue(failures=3)
+    sink = ModalQueueSink(queue, "job_example", max_attempts=2, sleep=lambda _: None)
+    emitter = make_emitter(request_, sink)
+
+    emitter.emit("status", {"status": "TRAINING"})
+    assert sink.pending == 1
+    assert queue.partitions == {}
+    emitter.emit("heartbeat", {"step": 1})
+
+    delivered = [json.loads(item)["seq"] for item in queue.partitions["job_example"]]
+    assert delivered == [1, 2]
+    assert sink.pending == 0
+
+
+def test_queue_sink_drops_oldest_when_full(request_):
+    queue = FakeModalQueue(failures=100)
+    sink = ModalQueueSink(queue, "p", max_attempts=1, max_buffered=3, sleep=lambda _: None)
+    emitter = make_emitter(request_, sink)
+    for step in range(5):
+        emitter.emit("heartbeat", {"step": step})
+    queue.failures = 0
+
+    sink.close()
+
+    assert [json.loads(item)["seq"] for item in queue.partitions["p"]] == [3, 4, 5]
+    assert sink.dropped == 2
+
+
+@pytest.mark.parametrize("partition", ["", "x" * 65])
+def test_queue_sink_partition_size_checked(partition):
+    with pytest.raises(ValueError) as caught:
+        ModalQueueSink(FakeModalQueue(), partition)
+
+    assert "Modal queue partition must be 1-64 bytes" in str(caught.value)
+
+
+def test_log_handler_forwards_records(request_, event_schema):
+    import logging
+
+    sink = ListSink()
+    emitter = make_emitter(request_, sink)
+    log = logging.getLogger("finetune.test_events")
+    log.setLevel(logging.DEBUG)
+    handler = EventLogHandler(emitter)
+    log.addHandler(handler)
+    try:
+        log.debug("ignored below INFO")
+        log.info("step %d of %d", 2, 20)
+        log.error("failed")
+    finally:
+        log.removeHandler(handler)
+
+    assert [event["data"] for event in sink.events] == [
+        {"level": "info", "message": "step 2 of 20", "logger": "finetune.test_events"},
+        {"level": "error", "message": "failed", "logger": "finetune.test_events"},
+    ]
+    for event in sink.events:
+        event_schema.validate(event)
