@@ -1,0 +1,288 @@
+"""Run one stage of a job end to end: a dataset run (data, train, evaluate) or the merge.
+
+`run_stage` sends every event of the stage through the emitter and always ends with a
+`result` event, whose data it also returns. Expected failures (bad data, too few rows,
+non-finite loss, a failed merge check) become a FAILED result with an `error` event; a
+cancel becomes a CANCELLED result.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .config import StageRequest
+
+logger = logging.getLogger(__name__)
+
+# Exceptions that a new attempt could get past (network, disk, preemption).
+_RETRYABLE = (ConnectionError, TimeoutError, OSError)
+
+
+class StageInterrupted(BaseException):
+    """The container is shutting down (preemption); the caller should let the platform retry.
+
+    A BaseException so that generic error handling does not turn it into a FAILED result.
+    """
+
+
+@dataclass
+class PreparedData:
+    conversations: list[Any]
+    report: dict[str, Any]
+    dataset_path: Path | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def prepare_data(request: StageRequest) -> PreparedData:
+    """Load, parse and clean the dataset into conversations and a processing report."""
+    return _prepare_question_answer_csv(request)
+
+
+def _prepare_question_answer_csv(request: StageRequest) -> PreparedData:
+    # TODO: replace with the data pipeline's prepare_conversations (all CSV shapes, Hub
+    # download, filters); this reads only a local CSV with question and answer columns.
+    from .csv_reader import read_csv
+    from .export import file_sha256
+
+    dataset = request.dataset
+    if dataset.source != "local":
+        raise ValueError(
+            f"dataset.source {dataset.source!r} is not supported yet; use a local CSV file"
+        )
+    path = Path(dataset.path)
+    table = read_csv(path, max_rows=dataset.max_rows)
+    mapping = dataset.column_mapping
+    question_column = (mapping.question if mapping and mapping.question else "question")
+    answer_column = (mapping.answer if mapping and mapping.answer else "answer")
+    for column in (question_column, answer_column):
+        if column not in table.columns:
+            raise ValueError(
+                f"column {column!r} not found in {path}; columns are {table.columns}"
+            )
+
+    conversations = []
+    empty = 0
+    for row in table.rows:
+        question = (row.get(question_column) or "").strip()
+        answer = (row.get(answer_column) or "").strip()
+        if not question or not answer:
+            empty += 1
+            continue
+        conversations.append(
+            [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
+        )
+    report = {
+        "shape": "question_answer",
+        "rows_read": table.rows_read,
+        "rows_kept": len(conversations),
+        "dropped": {"parse_failure": table.malformed_rows, "empty_turn": empty},
+        "trimmed": 0,
+        "dataset_sha256": file_sha256(path),
+        "dataset_bytes": path.stat().st_size,
+        "warnings": list(table.warnings),
+    }
+    return PreparedData(conversations, report, path)
+
+
+def run_dataset_stage(request: StageRequest, emitter, cancel_event: threading.Event) -> dict:
+    from . import evaluate, export, train
+    from .tiny_model import resolve_model_path
+    from .tokenize import split_samples, tokenize_conversations
+
+    output_dir = Path(request.output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    assert request.dataset is not None
+
+    emitter.status("DOWNLOADING")
+    model_path = resolve_model_path(request.model.name)
+    prepared = prepare_data(request)
+
+    emitter.status("PROCESSING")
+    tokenizer = train.load_tokenizer(
+        train.UNSLOTH_BASE_MODEL if train.use_cuda() and request.model.name.startswith("openai/")
+        else model_path,
+        request.model.revision,
+    )
+    samples, token_report = tokenize_conversations(
+        tokenizer,
+        prepared.conversations,
+        request.model.reasoning_effort,
+        request.model.max_seq_length,
+    )
+    report = dict(prepared.report)
+    dropped = dict(report.get("dropped", {}))
+    for reason, count in token_report.dropped.items():
+        dropped[reason] = dropped.get(reason, 0) + count
+    report["dropped"] = dropped
+    report["rows_kept"] = token_report.kept
+    report["trimmed"] = token_report.trimmed
+    rows_read = report.get("rows_read", 0)
+
+    try:
+        split = split_samples(
+            samples,
+            request.dataset.train_split,
+            request.training.seed,
+            request.training.eval_enabled,
+            total_rows=rows_read,
+        )
+    except ValueError:
+        report["train_rows"] = 0
+        report["validation_rows"] = 0
+        _write_report(emitter, output_dir, report)
+        raise
+    report["train_rows"] = len(split.train)
+    report["validation_rows"] = len(split.validation)
+    _write_report(emitter, output_dir, report)
+
+    emitter.status("TRAINING")
+
+    def on_checkpoint(step: int, folder: Path) -> None:
+        size = export.folder_bytes(folder) if folder.exists() else None
+        emitter.emit("checkpoint", {"step": step, "path": str(folder), "bytes": size})
+
+    outcome = train.train(
+        request, model_path, split.train, emitter, cancel_event, on_checkpoint=on_checkpoint
+    )
+
+    eval_loss = perplexity = None
+    if request.training.eval_enabled and split.validation:
+        emitter.status("EVALUATING")
+        result = evaluate.evaluation_loss(outcome.model, split.validation)
+        eval_loss, perplexity = result.loss, result.perplexity
+        emitter.emit(
+            "metric",
+            {"step": outcome.global_step, "split": "eval", "loss": eval_loss, "perplexity": perplexity},
+        )
+        entries = evaluate.generate_samples(
+            outcome.model, outcome.tokenizer, split.validation, request.model.reasoning_effort
+        )
+        samples_path = output_dir / "eval_samples.json"
+        evaluate.write_eval_samples(samples_path, entries, result)
+        emitter.emit(
+            "artifact",
+            {
+                "kind": "eval_samples",
+                "path": str(samples_path),
+                "sha256": export.file_sha256(samples_path),
+                "bytes": samples_path.stat().st_size,
+            },
+        )
+
+    adapter_dir = output_dir / "adapter"
+    size = export.save_adapter(outcome.model, outcome.tokenizer, adapter_dir)
+    emitter.emit("artifact", {"kind": "adapter", "path": str(adapter_dir), "sha256": None, "bytes": size})
+
+    return {
+        "status": "SUCCEEDED",
+        "adapter_path": str(adapter_dir),
+        "merged_path": None,
+        "metrics": {
+            "final_train_loss": outcome.final_train_loss,
+            "eval_loss": eval_loss,
+            "perplexity": perplexity,
+            "total_steps": outcome.global_step,
+            "train_rows": len(split.train),
+            "validation_rows": len(split.validation),
+        },
+        "dataset_sha256": report.get("dataset_sha256"),
+        "error": None,
+    }
+
+
+def _write_report(emitter, output_dir: Path, report: dict) -> None:
+    emitter.emit("data_report", report)
+    path = output_dir / "report.json"
+    path.write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    emitter.emit(
+        "artifact",
+        {"kind": "processing_report", "path": str(path), "sha256": None, "bytes": path.stat().st_size},
+    )
+
+
+def run_merge_stage(request: StageRequest, emitter) -> dict:
+    from . import export
+    from .tiny_model import resolve_model_path
+
+    emitter.status("MERGING")
+    model_path = resolve_model_path(request.model.name)
+    output_dir = Path(request.output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    outcome = export.merge_adapter(
+        model_path, request.model.name, request.model.revision, Path(request.adapter), output_dir
+    )
+    emitter.emit(
+        "artifact",
+        {"kind": "merged_model", "path": str(outcome.path), "sha256": None, "bytes": outcome.bytes},
+    )
+    return {
+        "status": "SUCCEEDED",
+        "adapter_path": request.adapter,
+        "merged_path": str(outcome.path),
+        "metrics": {},
+        "dataset_sha256": None,
+        "error": None,
+    }
+
+
+def _failed(message: str) -> dict:
+    return {
+        "status": "FAILED",
+        "adapter_path": None,
+        "merged_path": None,
+        "metrics": {},
+        "dataset_sha256": None,
+        "error": message,
+    }
+
+
+def run_stage(
+    request: StageRequest,
+    emitter,
+    cancel_event: threading.Event | None = None,
+) -> dict:
+    """Run the stage and send its status and result events; return the result data."""
+    from .train import TrainingCancelled
+
+    cancel_event = cancel_event or threading.Event()
+    emitter.start_heartbeat()
+    try:
+        if request.stage == "merge":
+            result = run_merge_stage(request, emitter)
+        else:
+            result = run_dataset_stage(request, emitter, cancel_event)
+        emitter.status("SUCCEEDED")
+    except TrainingCancelled as cancelled:
+        message = f"cancelled at step {cancelled.step}; the checkpoint of that step is kept"
+        logger.info(message)
+        emitter.status("CANCELLED", message)
+        result = _failed(message) | {"status": "CANCELLED"}
+    except Exception as exc:  # noqa: BLE001 - every failure must end in a result event
+        message = str(exc) or type(exc).__name__
+        retryable = isinstance(exc, _RETRYABLE) and not isinstance(exc, FileNotFoundError)
+        logger.error("stage failed: %s: %s", type(exc).__name__, message, exc_info=exc)
+        emitter.emit(
+            "error",
+            {"message": message, "error_type": type(exc).__name__, "retryable": retryable},
+        )
+        emitter.status("FAILED", message)
+        result = _failed(message)
+    finally:
+        emitter.stop_heartbeat()
+
+    emitter.emit("result", result)
+    return emitter_result(result)
+
+
+def emitter_result(result: dict) -> dict:
+    """Return the result with NaN and infinity replaced by None, as the event carries it."""
+    from .events import sanitize
+
+    clean, non_finite = sanitize(result)
+    clean["non_finite"] = sorted(non_finite)
+    return clean
