@@ -108,9 +108,11 @@ class CsvReader:
         if self._header_was_fallback:
             messages.append("header contains bytes that are not valid UTF-8, decoded as Windows-1252")
         if self._fallback_rows.count:
+            count = self._fallback_rows.count
+            noun = "row contains" if count == 1 else "rows contain"
             messages.append(
-                f"{self._fallback_rows.count} rows contain bytes that are not valid UTF-8, "
-                f"decoded as Windows-1252: rows {self._fallback_rows.describe()}"
+                f"{count} {noun} bytes that are not valid UTF-8, decoded as Windows-1252: "
+                f"{'row' if count == 1 else 'rows'} {self._fallback_rows.describe()}"
             )
         messages.extend(self._malformed_notes)
         if self.malformed_rows > len(self._malformed_notes):

@@ -98,7 +98,9 @@ def test_undefined_windows_1252_byte_kept(tmp_path):
     table = read_csv(path)
 
     assert table.rows[0]["answer"] == "odd \x81 byte"
-    assert len(table.warnings) == 1
+    assert table.warnings == [
+        "1 row contains bytes that are not valid UTF-8, decoded as Windows-1252: row 1"
+    ]
 
 
 def test_very_long_cell(tmp_path):
