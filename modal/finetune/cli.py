@@ -70,30 +70,14 @@ def run_requests(requests, cancel_event: threading.Event, events_stream) -> int:
     code = EXIT_OK
     for request in requests:
         emitter = EventEmitter(request, StdoutSink(events_stream))
-        handler_count = len(logging.getLogger("finetune").handlers)
-        _setup_event_logging(emitter)
         try:
             result = run_stage(request, emitter, cancel_event)
         finally:
-            _remove_handlers_after(handler_count)
             emitter.close()
         code = _exit_code(result)
         if code != EXIT_OK:
             break
     return code
-
-
-def _setup_event_logging(emitter) -> None:
-    """Send the pipeline's own log records as log events; library logs stay on stderr."""
-    from .events import EventLogHandler
-
-    logging.getLogger("finetune").addHandler(EventLogHandler(emitter))
-
-
-def _remove_handlers_after(count: int) -> None:
-    package_logger = logging.getLogger("finetune")
-    for handler in package_logger.handlers[count:]:
-        package_logger.removeHandler(handler)
 
 
 def command_stage(args) -> int:

@@ -89,7 +89,12 @@ def _prepare_question_answer_csv(request: StageRequest) -> PreparedData:
     return PreparedData(conversations, report, path)
 
 
-def run_dataset_stage(request: StageRequest, emitter, cancel_event: threading.Event) -> dict:
+def run_dataset_stage(
+    request: StageRequest,
+    emitter,
+    cancel_event: threading.Event,
+    on_step=None,
+) -> dict:
     from . import evaluate, export, train
     from .tiny_model import resolve_model_path
     from .tokenize import split_samples, tokenize_conversations
@@ -140,6 +145,8 @@ def run_dataset_stage(request: StageRequest, emitter, cancel_event: threading.Ev
     report["validation_rows"] = len(split.validation)
     _write_report(emitter, output_dir, report)
 
+    if cancel_event.is_set():
+        raise train.TrainingCancelled(0)
     emitter.status("TRAINING")
 
     def on_checkpoint(step: int, folder: Path) -> None:
@@ -147,7 +154,13 @@ def run_dataset_stage(request: StageRequest, emitter, cancel_event: threading.Ev
         emitter.emit("checkpoint", {"step": step, "path": str(folder), "bytes": size})
 
     outcome = train.train(
-        request, model_path, split.train, emitter, cancel_event, on_checkpoint=on_checkpoint
+        request,
+        model_path,
+        split.train,
+        emitter,
+        cancel_event,
+        on_checkpoint=on_checkpoint,
+        on_step=on_step,
     )
 
     eval_loss = perplexity = None
@@ -245,19 +258,45 @@ def run_stage(
     request: StageRequest,
     emitter,
     cancel_event: threading.Event | None = None,
+    *,
+    cancel_means_interrupt: bool = False,
 ) -> dict:
-    """Run the stage and send its status and result events; return the result data."""
+    """Run the stage and send its status and result events; return the result data.
+
+    cancel_event stops training at the next step boundary after saving a checkpoint.
+    Locally that ends the stage as CANCELLED. With cancel_means_interrupt (on Modal,
+    where SIGTERM means the container is being preempted or shut down) no result is sent
+    and StageInterrupted is raised, so the platform's retry resumes from the checkpoint.
+    """
+    from .events import EventLogHandler
     from .train import TrainingCancelled
 
     cancel_event = cancel_event or threading.Event()
-    emitter.start_heartbeat()
+    current_step: list[int | None] = [None]
+
+    def record_step(step: int) -> None:
+        current_step[0] = step
+
+    # The pipeline's own log records go out as log events; library logs stay on stderr.
+    package_logger = logging.getLogger("finetune")
+    if package_logger.level == logging.NOTSET:
+        package_logger.setLevel(logging.INFO)
+    log_handler = EventLogHandler(emitter)
+    package_logger.addHandler(log_handler)
+    emitter.start_heartbeat(lambda: current_step[0])
     try:
         if request.stage == "merge":
             result = run_merge_stage(request, emitter)
         else:
-            result = run_dataset_stage(request, emitter, cancel_event)
+            result = run_dataset_stage(request, emitter, cancel_event, on_step=record_step)
         emitter.status("SUCCEEDED")
     except TrainingCancelled as cancelled:
+        if cancel_means_interrupt:
+            logger.warning(
+                "interrupted at step %d; the checkpoint is kept for the next attempt",
+                cancelled.step,
+            )
+            raise StageInterrupted(f"interrupted at step {cancelled.step}") from cancelled
         message = f"cancelled at step {cancelled.step}; the checkpoint of that step is kept"
         logger.info(message)
         emitter.status("CANCELLED", message)
@@ -274,6 +313,7 @@ def run_stage(
         result = _failed(message)
     finally:
         emitter.stop_heartbeat()
+        package_logger.removeHandler(log_handler)
 
     emitter.emit("result", result)
     return emitter_result(result)

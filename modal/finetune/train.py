@@ -7,6 +7,7 @@ Only model loading and the optimizer differ.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import threading
@@ -265,8 +266,9 @@ def gpu_stats() -> tuple[float | None, float | None]:
 class EventCallback(TrainerCallback):
     """Sends progress, metric and checkpoint events and stops on cancel or bad losses."""
 
-    def __init__(self, emitter, total_steps, cancel_event, on_checkpoint=None):
+    def __init__(self, emitter, total_steps, cancel_event, on_checkpoint=None, on_step=None):
         self.emitter = emitter
+        self.on_step = on_step
         self.total_steps = total_steps
         self.cancel_event = cancel_event
         self.on_checkpoint = on_checkpoint
@@ -282,6 +284,8 @@ class EventCallback(TrainerCallback):
         self._last_log_tokens = float(state.num_input_tokens_seen or 0)
 
     def on_step_end(self, args, state, control, **kwargs):
+        if self.on_step is not None:
+            self.on_step(state.global_step)
         self.emitter.emit(
             "progress",
             {
@@ -291,7 +295,10 @@ class EventCallback(TrainerCallback):
                 "epoch": state.epoch,
             },
         )
-        if self.cancel_event.is_set() and state.global_step < self.total_steps:
+        if state.global_step >= self.total_steps:
+            # The last step is always saved, so a restart after a finished run only reloads.
+            control.should_save = True
+        elif self.cancel_event.is_set():
             # Save where we stopped so a later attempt can resume from this step.
             self.cancelled_at = state.global_step
             control.should_save = True
@@ -345,6 +352,25 @@ class EventCallback(TrainerCallback):
         return control
 
 
+def _finished_outcome(model, tokenizer, checkpoint: Path, schedule: Schedule) -> TrainOutcome | None:
+    """Load a checkpoint that already reached the last step, or return None.
+
+    Resuming such a checkpoint through Trainer.train would run one extra step
+    (transformers 5.25), so the adapter weights are loaded directly instead.
+    """
+    from peft.utils import load_peft_weights, set_peft_model_state_dict
+
+    state = json.loads((checkpoint / "trainer_state.json").read_text())
+    step = int(state.get("global_step", 0))
+    if step < schedule.total_steps:
+        return None
+    set_peft_model_state_dict(model, load_peft_weights(str(checkpoint)))
+    losses = [entry["loss"] for entry in state.get("log_history", []) if "loss" in entry]
+    final_loss = losses[-1] if losses and math.isfinite(losses[-1]) else None
+    logger.info("checkpoint %s is at the last step %d: training is already complete", checkpoint, step)
+    return TrainOutcome(model, tokenizer, step, final_loss, str(checkpoint), schedule)
+
+
 def train(
     request: StageRequest,
     model_path: str,
@@ -353,6 +379,7 @@ def train(
     cancel_event: threading.Event,
     *,
     on_checkpoint: Callable[[int, Path], None] | None = None,
+    on_step: Callable[[int], None] | None = None,
 ) -> TrainOutcome:
     """Train for the resolved schedule, resuming from the newest checkpoint if there is one.
 
@@ -360,6 +387,7 @@ def train(
     step boundary) and NonFiniteLossError after MAX_CONSECUTIVE_NON_FINITE bad losses.
     """
     from transformers import Trainer, set_seed
+    from transformers.trainer_callback import PrinterCallback
 
     set_seed(request.training.seed)
     cuda = use_cuda()
@@ -377,11 +405,17 @@ def train(
     if resume_from is not None:
         logger.info("resuming from checkpoint %s", resume_from)
 
+    if resume_from is not None:
+        finished = _finished_outcome(model, tokenizer, resume_from, schedule)
+        if finished is not None:
+            return finished
+
     callback = EventCallback(
         emitter,
         total_steps=schedule.total_steps,
         cancel_event=cancel_event,
         on_checkpoint=on_checkpoint,
+        on_step=on_step,
     )
     trainer = Trainer(
         model=model,
@@ -390,6 +424,8 @@ def train(
         data_collator=CausalCollator(tokenizer.pad_token_id),
         callbacks=[callback],
     )
+    # PrinterCallback prints every log dict to stdout, which carries only events.
+    trainer.remove_callback(PrinterCallback)
     started = time.monotonic()
     trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     logger.info(
