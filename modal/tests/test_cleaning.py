@@ -243,3 +243,45 @@ def test_unknown_drop_reason_rejected():
         DataReport().drop("too_weird")
 
     assert str(caught.value).startswith("unknown drop reason 'too_weird'")
+
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+
+
+def test_committed_samples_match_generator(tmp_path):
+    from finetune.samples import write_samples
+
+    written = write_samples(tmp_path)
+
+    for path in written.values():
+        assert (SAMPLES / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+@pytest.mark.parametrize(
+    ("name", "shape", "rows_read", "rows_kept", "dropped"),
+    [
+        ("travel_conversations.csv", "travel_literal", 69, 64, {"parse_failure": 3, "empty_turn": 1, "duplicate": 1}),
+        ("transcripts.csv", "transcript", 51, 48, {"parse_failure": 3}),
+        ("qa_quality.csv", "question_answer", 67, 60, {"empty_turn": 1, "too_short": 1, "below_quality": 5}),
+    ],
+)
+def test_sample_files_prepare(tmp_path, name, shape, rows_read, rows_kept, dropped):
+    conversations, report, _ = run_prepare(tmp_path, SAMPLES / name, quality_threshold=7.0)
+
+    assert report.shape == shape
+    assert report.rows_read == rows_read
+    assert report.rows_kept == rows_kept
+    assert {reason: count for reason, count in report.dropped.items() if count} == dropped
+    assert len(conversations) == rows_kept
+    assert all(conversation[-1]["role"] == "assistant" for conversation in conversations)
+
+
+def test_sample_job_expands(tmp_path):
+    from finetune.config import JobConfig
+
+    requests = JobConfig.load(SAMPLES / "job.json").stage_requests()
+
+    assert [r.stage for r in requests] == ["dataset_run"] * 3 + ["merge"]
+    assert requests[0].dataset.path == str(SAMPLES / "travel_conversations.csv")
+    assert requests[2].dataset.topics_exclude == ["visa"]
+    assert requests[3].adapter.endswith("sample_job_run2/adapter")
