@@ -47,12 +47,13 @@ def _setup_logging() -> None:
 
 def _install_cancel_handlers(cancel_event: threading.Event) -> None:
     def request_cancel(signum, _frame):
+        name = signal.Signals(signum).name
         if cancel_event.is_set():
-            raise KeyboardInterrupt(f"second signal {signal.Signals(signum).name}")
-        logger.info(
-            "received %s: stopping at the next step boundary", signal.Signals(signum).name
-        )
+            raise KeyboardInterrupt(f"second signal {name}")
         cancel_event.set()
+        # No logging here: the handler can run while the main thread holds the event
+        # emitter's lock, and a log event would wait for that lock forever.
+        os.write(2, f"received {name}: stopping at the next step boundary\n".encode())
 
     signal.signal(signal.SIGTERM, request_cancel)
     signal.signal(signal.SIGINT, request_cancel)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+from . import harmony
 from .tokenize import IGNORE_INDEX, TokenizedSample
 
 # Held-out prompts whose generations are saved to eval_samples.json.
@@ -73,16 +74,9 @@ def generate_samples(
     device = next(model.parameters()).device
     results = []
     for sample in samples[:count]:
-        prompt_ids = tokenizer.apply_chat_template(
-            sample.prompt_messages,
-            add_generation_prompt=True,
-            reasoning_effort=reasoning_effort,
-            tokenize=True,
-            return_dict=False,
-        )
-        if isinstance(prompt_ids, dict) or hasattr(prompt_ids, "keys"):
-            prompt_ids = prompt_ids["input_ids"]
-        input_ids = torch.tensor([list(prompt_ids)], device=device)
+        prompt = harmony.render_prompt(sample.prompt_messages, reasoning_effort)
+        prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+        input_ids = torch.tensor([prompt_ids], device=device)
         with torch.no_grad():
             output = model.generate(
                 input_ids=input_ids,
@@ -91,12 +85,13 @@ def generate_samples(
                 do_sample=False,
                 pad_token_id=tokenizer.pad_token_id,
             )
-        new_tokens = output[0, input_ids.shape[1]:]
+        generated = tokenizer.decode(output[0, input_ids.shape[1]:], skip_special_tokens=False)
         results.append(
             {
                 "prompt": sample.prompt_messages,
                 "reference": sample.reference,
-                "generated": tokenizer.decode(new_tokens, skip_special_tokens=False),
+                "generated": generated,
+                "answer": harmony.final_answer(generated),
             }
         )
     return results

@@ -17,13 +17,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from . import harmony
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_TOKENS = 128
 MAX_TOKENS_LIMIT = 2048
 MAX_BODY_BYTES = 1 << 20
-# Text after this marker in a generation is the final-channel answer.
-FINAL_CHANNEL_MARKER = "<|channel|>final<|message|>"
 STOP_TOKENS = ("<|return|>", "<|end|>", "<|call|>")
 
 
@@ -50,16 +50,6 @@ def vllm_command(model_dir: str, port: int = 8000, served_name: str | None = Non
     ]
 
 
-def final_answer(generated: str) -> str:
-    """Return the final-channel text of a Harmony generation without control tokens."""
-    text = generated
-    if FINAL_CHANNEL_MARKER in text:
-        text = text.rsplit(FINAL_CHANNEL_MARKER, 1)[1]
-    for stop in STOP_TOKENS:
-        text = text.split(stop, 1)[0]
-    return text.strip()
-
-
 class ChatModel:
     """A causal LM and its tokenizer, generating one chat completion at a time."""
 
@@ -82,11 +72,13 @@ class ChatModel:
         for index, message in enumerate(messages):
             if not isinstance(message, dict) or not isinstance(message.get("content"), str):
                 raise RequestError(f"messages[{index}] must be an object with a string content")
-            if message.get("role") not in ("system", "developer", "user", "assistant"):
-                raise RequestError(
-                    f"messages[{index}].role must be system, developer, user or assistant, "
-                    f"got {message.get('role')!r}"
-                )
+        roles = [message.get("role") for message in messages]
+        dialogue = roles[1:] if roles[0] == "system" else roles
+        if not dialogue or dialogue[-1] != "user" or set(dialogue) - {"user", "assistant"}:
+            raise RequestError(
+                "messages must be an optional first system message, then user and assistant "
+                f"messages ending with a user message; got roles {roles}"
+            )
         max_tokens = body.get("max_tokens", DEFAULT_MAX_TOKENS)
         if not isinstance(max_tokens, int) or not 1 <= max_tokens <= MAX_TOKENS_LIMIT:
             raise RequestError(f"max_tokens must be an integer from 1 to {MAX_TOKENS_LIMIT}, got {max_tokens!r}")
@@ -94,10 +86,10 @@ class ChatModel:
         if not isinstance(temperature, (int, float)) or not 0 <= temperature <= 2:
             raise RequestError(f"temperature must be a number from 0 to 2, got {temperature!r}")
         effort = body.get("reasoning_effort", "low")
+        if effort not in harmony.REASONING_EFFORTS:
+            raise RequestError(f"reasoning_effort must be low, medium or high, got {effort!r}")
 
-        prompt = self.tokenizer.apply_chat_template(
-            messages, add_generation_prompt=True, tokenize=False, reasoning_effort=effort
-        )
+        prompt = harmony.render_prompt(messages, effort)
         input_ids = self.tokenizer(prompt, add_special_tokens=False, return_tensors="pt")["input_ids"]
         with self._lock, torch.no_grad():
             output = self.model.generate(
@@ -119,7 +111,7 @@ class ChatModel:
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": final_answer(generated)},
+                    "message": {"role": "assistant", "content": harmony.final_answer(generated)},
                     "finish_reason": "stop" if finished else "length",
                 }
             ],

@@ -8,12 +8,9 @@ cancel becomes a CANCELLED result.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from .config import StageRequest
 
@@ -30,65 +27,6 @@ class StageInterrupted(BaseException):
     """
 
 
-@dataclass
-class PreparedData:
-    conversations: list[Any]
-    report: dict[str, Any]
-    dataset_path: Path | None = None
-    warnings: list[str] = field(default_factory=list)
-
-
-def prepare_data(request: StageRequest) -> PreparedData:
-    """Load, parse and clean the dataset into conversations and a processing report."""
-    return _prepare_question_answer_csv(request)
-
-
-def _prepare_question_answer_csv(request: StageRequest) -> PreparedData:
-    # TODO: replace with the data pipeline's prepare_conversations (all CSV shapes, Hub
-    # download, filters); this reads only a local CSV with question and answer columns.
-    from .csv_reader import read_csv
-    from .export import file_sha256
-
-    dataset = request.dataset
-    if dataset.source != "local":
-        raise ValueError(
-            f"dataset.source {dataset.source!r} is not supported yet; use a local CSV file"
-        )
-    path = Path(dataset.path)
-    table = read_csv(path, max_rows=dataset.max_rows)
-    mapping = dataset.column_mapping
-    question_column = (mapping.question if mapping and mapping.question else "question")
-    answer_column = (mapping.answer if mapping and mapping.answer else "answer")
-    for column in (question_column, answer_column):
-        if column not in table.columns:
-            raise ValueError(
-                f"column {column!r} not found in {path}; columns are {table.columns}"
-            )
-
-    conversations = []
-    empty = 0
-    for row in table.rows:
-        question = (row.get(question_column) or "").strip()
-        answer = (row.get(answer_column) or "").strip()
-        if not question or not answer:
-            empty += 1
-            continue
-        conversations.append(
-            [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
-        )
-    report = {
-        "shape": "question_answer",
-        "rows_read": table.rows_read,
-        "rows_kept": len(conversations),
-        "dropped": {"parse_failure": table.malformed_rows, "empty_turn": empty},
-        "trimmed": 0,
-        "dataset_sha256": file_sha256(path),
-        "dataset_bytes": path.stat().st_size,
-        "warnings": list(table.warnings),
-    }
-    return PreparedData(conversations, report, path)
-
-
 def run_dataset_stage(
     request: StageRequest,
     emitter,
@@ -96,37 +34,24 @@ def run_dataset_stage(
     on_step=None,
 ) -> dict:
     from . import evaluate, export, train
+    from .cleaning import prepare_conversations
     from .tiny_model import resolve_model_path
-    from .tokenize import split_samples, tokenize_conversations
+    from .tokenize import TooFewSamplesError, split_samples, tokenize_conversations
 
     output_dir = Path(request.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     assert request.dataset is not None
 
-    emitter.status("DOWNLOADING")
+    conversations, report = prepare_conversations(request, emitter)
     model_path = resolve_model_path(request.model.name)
-    prepared = prepare_data(request)
-
-    emitter.status("PROCESSING")
-    tokenizer = train.load_tokenizer(
-        train.UNSLOTH_BASE_MODEL if train.use_cuda() and request.model.name.startswith("openai/")
-        else model_path,
-        request.model.revision,
-    )
+    tokenizer = train.load_tokenizer(train.tokenizer_source(request, model_path), request.model.revision)
     samples, token_report = tokenize_conversations(
-        tokenizer,
-        prepared.conversations,
-        request.model.reasoning_effort,
-        request.model.max_seq_length,
+        tokenizer, conversations, request.model.reasoning_effort, request.model.max_seq_length
     )
-    report = dict(prepared.report)
-    dropped = dict(report.get("dropped", {}))
     for reason, count in token_report.dropped.items():
-        dropped[reason] = dropped.get(reason, 0) + count
-    report["dropped"] = dropped
-    report["rows_kept"] = token_report.kept
-    report["trimmed"] = token_report.trimmed
-    rows_read = report.get("rows_read", 0)
+        report.drop(reason, count)
+    report.rows_kept = token_report.kept
+    report.trimmed = token_report.trimmed
 
     try:
         split = split_samples(
@@ -134,16 +59,15 @@ def run_dataset_stage(
             request.dataset.train_split,
             request.training.seed,
             request.training.eval_enabled,
-            total_rows=rows_read,
+            total_rows=report.rows_read,
         )
-    except ValueError:
-        report["train_rows"] = 0
-        report["validation_rows"] = 0
-        _write_report(emitter, output_dir, report)
+    except TooFewSamplesError:
+        report.train_rows = report.validation_rows = 0
+        report.publish(emitter, output_dir)
         raise
-    report["train_rows"] = len(split.train)
-    report["validation_rows"] = len(split.validation)
-    _write_report(emitter, output_dir, report)
+    report.train_rows = len(split.train)
+    report.validation_rows = len(split.validation)
+    report.publish(emitter, output_dir)
 
     if cancel_event.is_set():
         raise train.TrainingCancelled(0)
@@ -203,19 +127,9 @@ def run_dataset_stage(
             "train_rows": len(split.train),
             "validation_rows": len(split.validation),
         },
-        "dataset_sha256": report.get("dataset_sha256"),
+        "dataset_sha256": report.dataset_sha256,
         "error": None,
     }
-
-
-def _write_report(emitter, output_dir: Path, report: dict) -> None:
-    emitter.emit("data_report", report)
-    path = output_dir / "report.json"
-    path.write_text(json.dumps(report, indent=2, ensure_ascii=False))
-    emitter.emit(
-        "artifact",
-        {"kind": "processing_report", "path": str(path), "sha256": None, "bytes": path.stat().st_size},
-    )
 
 
 def run_merge_stage(request: StageRequest, emitter) -> dict:
@@ -303,7 +217,9 @@ def run_stage(
         result = _failed(message) | {"status": "CANCELLED"}
     except Exception as exc:  # noqa: BLE001 - every failure must end in a result event
         message = str(exc) or type(exc).__name__
-        retryable = isinstance(exc, _RETRYABLE) and not isinstance(exc, FileNotFoundError)
+        retryable = getattr(exc, "retryable", None)
+        if not isinstance(retryable, bool):
+            retryable = isinstance(exc, _RETRYABLE) and not isinstance(exc, FileNotFoundError)
         logger.error("stage failed: %s: %s", type(exc).__name__, message, exc_info=exc)
         emitter.emit(
             "error",

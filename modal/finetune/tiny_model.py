@@ -18,7 +18,7 @@ from pathlib import Path
 TINY_MODEL_NAME = "tunedeck/tiny-gpt-oss"
 
 # Bump when the architecture, tokenizer or template changes, so cached builds are rebuilt.
-BUILD_VERSION = 1
+BUILD_VERSION = 2
 BUILD_MARKER = "tunedeck-tiny-model.json"
 SEED = 1234
 
@@ -81,30 +81,29 @@ def is_built(folder: Path) -> bool:
         return False
 
 
-# Mirrors finetune.harmony.render_conversation: a system message with the reasoning
-# effort, then one message per turn. Assistant turns go to the `final` channel unless the
-# message names another one. The last assistant message of a conversation ends with
-# <|return|>, earlier ones with <|end|>. With add_generation_prompt the text ends with
-# "<|start|>assistant" so the model writes the channel header itself.
+# Renders the same text as finetune.harmony.render_segments: the system message with
+# today's date and the reasoning effort, an optional developer message made from a first
+# system message, then the turns. Assistant turns use the final channel. The last message
+# ends with <|return|> unless a generation prompt follows. Every "<|" inside message text
+# gets a zero-width joiner after it, as harmony.escape_control_text does, so pasted
+# control-token text never becomes a control token.
 _CHAT_TEMPLATE = (
     "{%- set effort = reasoning_effort | default('medium') -%}"
     "<|start|>system<|message|>You are ChatGPT, a large language model trained by OpenAI.\n"
-    "Knowledge cutoff: 2024-06\n\n"
+    "Knowledge cutoff: 2024-06\n"
+    "Current date: {{ strftime_now('%Y-%m-%d') }}\n\n"
     "Reasoning: {{ effort }}\n\n"
     "# Valid channels: analysis, commentary, final. "
     "Channel must be included for every message.<|end|>"
-    "{%- set last_assistant = namespace(index=-1) -%}"
     "{%- for message in messages -%}"
-    "{%- if message['role'] == 'assistant' -%}{%- set last_assistant.index = loop.index0 -%}{%- endif -%}"
-    "{%- endfor -%}"
-    "{%- for message in messages -%}"
+    "{%- set content = message['content'] | replace('<|', '<|\u200d') -%}"
     "{%- if message['role'] == 'system' -%}"
-    "<|start|>developer<|message|># Instructions\n\n{{ message['content'] }}<|end|>"
+    "<|start|>developer<|message|># Instructions\n\n{{ content }}\n\n<|end|>"
     "{%- elif message['role'] == 'assistant' -%}"
-    "<|start|>assistant<|channel|>{{ message.get('channel') or 'final' }}<|message|>{{ message['content'] }}"
-    "{%- if loop.index0 == last_assistant.index and not add_generation_prompt -%}<|return|>{%- else -%}<|end|>{%- endif -%}"
+    "<|start|>assistant<|channel|>final<|message|>{{ content }}"
+    "{%- if loop.last and not add_generation_prompt -%}<|return|>{%- else -%}<|end|>{%- endif -%}"
     "{%- else -%}"
-    "<|start|>{{ message['role'] }}<|message|>{{ message['content'] }}<|end|>"
+    "<|start|>{{ message['role'] }}<|message|>{{ content }}<|end|>"
     "{%- endif -%}"
     "{%- endfor -%}"
     "{%- if add_generation_prompt -%}<|start|>assistant{%- endif -%}"

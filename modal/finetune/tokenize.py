@@ -76,38 +76,16 @@ def messages_of(conversation: Any) -> list[dict[str, str]]:
 def harmony_segments(messages: Sequence[dict[str, str]], reasoning_effort: str) -> list[Segment]:
     """Render a conversation as Harmony segments; their texts joined are the full Harmony text.
 
-    The system message states the reasoning effort; a request message with role system
-    becomes the developer message, as in the gpt-oss chat template.
+    Messages after the last assistant turn have no response to learn and are left out.
+    The system message carries today's UTC date, as the gpt-oss chat template does.
     """
+    from . import harmony
+
     last_assistant = max(
         (i for i, m in enumerate(messages) if m.get("role") == "assistant"), default=-1
     )
-    segments = [Segment(system_message_text(reasoning_effort), False)]
-    for index, message in enumerate(messages):
-        role = message["role"]
-        content = message["content"]
-        if role == "assistant":
-            channel = message.get("channel") or "final"
-            closing = "<|return|>" if index == last_assistant else "<|end|>"
-            segments.append(Segment(f"<|start|>assistant<|channel|>{channel}<|message|>", False))
-            segments.append(Segment(f"{content}{closing}", True))
-        elif role == "system":
-            segments.append(
-                Segment(f"<|start|>developer<|message|># Instructions\n\n{content}<|end|>", False)
-            )
-        else:
-            segments.append(Segment(f"<|start|>{role}<|message|>{content}<|end|>", False))
-    return segments
-
-
-def system_message_text(reasoning_effort: str) -> str:
-    return (
-        "<|start|>system<|message|>You are ChatGPT, a large language model trained by OpenAI.\n"
-        "Knowledge cutoff: 2024-06\n\n"
-        f"Reasoning: {reasoning_effort}\n\n"
-        "# Valid channels: analysis, commentary, final. "
-        "Channel must be included for every message.<|end|>"
-    )
+    rendered = harmony.render_segments(messages[: last_assistant + 1], reasoning_effort)
+    return [Segment(segment.text, segment.trainable) for segment in rendered]
 
 
 def _encode(tokenizer, text: str) -> list[int]:
@@ -122,9 +100,13 @@ def tokenize_conversation(
         (i for i, m in enumerate(messages) if m.get("role") == "assistant"), default=None
     )
     if last_assistant is None:
-        return None, "no_assistant_turn"
+        return None, "empty_turn"
 
-    segments = harmony_segments(messages, reasoning_effort)
+    try:
+        segments = harmony_segments(messages, reasoning_effort)
+    except ValueError:
+        # Roles out of order (for example two system messages): nothing to learn from.
+        return None, "parse_failure"
     ids: list[int] = []
     labels: list[int] = []
     for segment in segments:
@@ -134,7 +116,8 @@ def tokenize_conversation(
 
     # The last trainable segment is the response body; everything before it is the prompt.
     response_len = len(_encode(tokenizer, segments[-1].text)) if segments[-1].trainable else 0
-    if response_len == 0:
+    if response_len <= 1:
+        # Only the closing token is left: the assistant message had no content.
         return None, "empty_turn"
     header_len = len(_encode(tokenizer, segments[-2].text)) if len(segments) > 1 else 0
 

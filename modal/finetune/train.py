@@ -117,6 +117,13 @@ def latest_checkpoint(checkpoints_dir: Path) -> Path | None:
     return max(candidates)[1]
 
 
+def tokenizer_source(request: StageRequest, model_path: str) -> str:
+    """Return where the tokenizer comes from: the model Unsloth trains on CUDA, else model_path."""
+    if use_cuda() and request.model.name.startswith("openai/"):
+        return UNSLOTH_BASE_MODEL
+    return model_path
+
+
 def load_tokenizer(model_path: str, revision: str | None = None):
     from transformers import AutoTokenizer
 

@@ -60,13 +60,14 @@ def test_sigterm_cancels_at_step_boundary(dataset_request, tmp_path, check_event
         cwd=MODAL_DIR, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )
     lines = []
+    signalled = False
     for line in process.stdout:
         lines.append(line)
-        if json.loads(line)["type"] == "progress":
+        if not signalled and json.loads(line)["type"] == "progress":
             process.send_signal(signal.SIGTERM)
-            break
-    rest, _ = process.communicate(timeout=120)
-    events = [json.loads(line) for line in lines + rest.splitlines() if line.strip()]
+            signalled = True
+    process.wait(timeout=120)
+    events = [json.loads(line) for line in lines if line.strip()]
 
     assert process.returncode == 130
     check_events(events)

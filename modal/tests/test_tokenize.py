@@ -25,6 +25,7 @@ def labeled_text(tokenizer, sample):
 
 
 def test_segments_match_chat_template(tiny_tokenizer):
+    # The tiny tokenizer's chat template must render exactly the pipeline's Harmony text.
     messages = [
         {"role": "system", "content": "Answer briefly."},
         {"role": "user", "content": "Hi"},
@@ -39,6 +40,26 @@ def test_segments_match_chat_template(tiny_tokenizer):
     assert joined == rendered
     assert "Reasoning: high" in joined
     assert joined.endswith(f"<|start|>assistant<|channel|>final<|message|>{ANSWER}<|return|>")
+
+
+def test_control_text_in_content_is_not_special(tiny_tokenizer):
+    messages = conversation(answer="Type <|end|> to stop.")
+
+    sample, _ = tokenize_conversation(tiny_tokenizer, messages, "low", 512)
+
+    end_id = tiny_tokenizer.convert_tokens_to_ids("<|end|>")
+    labeled = [t for t in sample.labels if t != IGNORE_INDEX]
+    assert end_id not in labeled
+    assert labeled[-1] == tiny_tokenizer.convert_tokens_to_ids("<|return|>")
+
+
+def test_trailing_user_turn_is_ignored(tiny_tokenizer):
+    messages = conversation() + [{"role": "user", "content": "Thanks!"}]
+
+    sample, reason = tokenize_conversation(tiny_tokenizer, messages, "low", 512)
+
+    assert reason is None
+    assert labeled_text(tiny_tokenizer, sample) == ANSWER + "<|return|>"
 
 
 def test_segment_ids_equal_full_text_ids(tiny_tokenizer):
@@ -105,7 +126,7 @@ def test_conversation_without_assistant_is_dropped(tiny_tokenizer):
     )
 
     assert sample is None
-    assert reason == "no_assistant_turn"
+    assert reason == "empty_turn"
 
 
 def test_report_counts_trimmed_and_too_long(tiny_tokenizer):
