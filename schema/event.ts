@@ -1,5 +1,6 @@
 import type { Event } from '../server/db/index.js';
 import { builder } from './builder.js';
+import { databaseId, globalId } from './ids.js';
 
 /** Events replayed per database read while a subscriber catches up. */
 const REPLAY_PAGE = 500;
@@ -9,8 +10,8 @@ builder.prismaObject('Event', {
   fields: (t) => ({
     id: t.exposeID('id'),
     seq: t.exposeInt('seq', { description: 'Per-job sequence number: 1, 2, 3 ... without gaps.' }),
-    jobId: t.exposeString('jobId'),
-    runId: t.exposeString('runId', { nullable: true }),
+    jobId: t.id({ description: 'Global id of the job.', resolve: (event) => globalId('Job', event.jobId) }),
+    runId: t.id({ nullable: true, description: 'Global id of the dataset run, as DatasetRun.id; null for job-level stages such as merge.', resolve: (event) => (event.runId ? globalId('DatasetRun', event.runId) : null) }),
     stage: t.exposeString('stage'),
     attempt: t.exposeInt('attempt'),
     type: t.exposeString('type'),
@@ -46,7 +47,7 @@ builder.subscriptionField('jobEvents', (t) =>
       jobId: t.arg.id({ required: true }),
       afterSeq: t.arg.int({ description: 'Last sequence number the client has; 0 or absent replays everything.' }),
     },
-    subscribe: (_root, { jobId, afterSeq }, ctx) => streamEvents(ctx, String(jobId), afterSeq ?? 0),
+    subscribe: (_root, { jobId, afterSeq }, ctx) => streamEvents(ctx, databaseId(jobId, 'Job'), afterSeq ?? 0),
     resolve: (_query, event: Event) => event,
   }),
 );

@@ -5,6 +5,7 @@ import type { LaunchJobInput as LaunchJobInputShape } from '../server/jobs/input
 import { IdempotencyConflict, InvalidState, NotFound, ValidationFailed } from '../server/jobs/service.js';
 import { ACTIVE_RUN, TERMINAL_RUN } from '../server/jobs/transitions.js';
 import { builder } from './builder.js';
+import { databaseId } from './ids.js';
 import { ExecutorKindEnum, JobPhaseEnum, JobStatusEnum, RunStatusEnum } from './enums.js';
 import { JobEstimateType } from './estimate.js';
 import { LaunchJobInput } from './inputs.js';
@@ -157,7 +158,7 @@ builder.queryFields((t) => ({
     type: 'Job',
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
-    resolve: (query, _root, { id }, ctx) => ctx.prisma.job.findUnique({ ...query, where: { id: String(id) } }),
+    resolve: (query, _root, { id }, ctx) => ctx.prisma.job.findUnique({ ...query, where: { id: databaseId(id, 'Job') } }),
   }),
   jobs: t.prismaConnection(
     {
@@ -200,7 +201,7 @@ builder.mutationFields((t) => ({
     errors: { types: [NotFound, InvalidState] },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, { id }, ctx) => {
-      const job = await ctx.jobs.cancel(String(id));
+      const job = await ctx.jobs.cancel(databaseId(id, 'Job'));
       return ctx.prisma.job.findUniqueOrThrow({ ...query, where: { id: job.id } });
     },
   }),
@@ -210,7 +211,7 @@ builder.mutationFields((t) => ({
     errors: { types: [NotFound, InvalidState] },
     args: { runId: t.arg.id({ required: true }), idempotencyKey: t.arg.string() },
     resolve: async (query, _root, { runId, idempotencyKey }, ctx) => {
-      const job = await ctx.jobs.retryRun(String(runId), idempotencyKey);
+      const job = await ctx.jobs.retryRun(databaseId(runId, 'DatasetRun'), idempotencyKey);
       return ctx.prisma.job.findUniqueOrThrow({ ...query, where: { id: job.id } });
     },
   }),
@@ -221,7 +222,7 @@ builder.subscriptionFields((t) => ({
     type: 'Job',
     description: 'The job, each time its status, phase, progress or a run changes. Sends the current state first.',
     args: { id: t.arg.id({ required: true }) },
-    subscribe: (_root, { id }, ctx) => watch(ctx.pubsub.subscribe('job:updated', (payload) => payload.jobId === String(id)), String(id)),
+    subscribe: (_root, { id }, ctx) => watch(ctx.pubsub.subscribe('job:updated', (payload) => payload.jobId === databaseId(id, 'Job')), databaseId(id, 'Job')),
     resolve: (query, jobId: string, _args, ctx) => ctx.prisma.job.findUniqueOrThrow({ ...query, where: { id: jobId } }),
   }),
   jobsChanged: t.prismaField({

@@ -1,10 +1,11 @@
 import { builder } from './builder.js';
+import { databaseId, globalId } from './ids.js';
 
 builder.prismaObject('MetricPoint', {
   description: 'One logged training or evaluation step. Values that were NaN or infinite are null and named in nonFinite.',
   fields: (t) => ({
     id: t.exposeID('id'),
-    runId: t.exposeString('runId'),
+    runId: t.id({ description: 'Global id of the dataset run, as DatasetRun.id.', resolve: (point) => globalId('DatasetRun', point.runId) }),
     step: t.exposeInt('step'),
     split: t.exposeString('split', { description: '`train` or `eval`.' }),
     loss: t.exposeFloat('loss', { nullable: true }),
@@ -51,7 +52,7 @@ builder.prismaObjectFields('Job', (t) => ({
     },
     query: ({ runId, afterStep, split }) => ({
       where: {
-        ...(runId ? { runId: String(runId) } : {}),
+        ...(runId ? { runId: databaseId(runId, 'DatasetRun') } : {}),
         ...(afterStep != null ? { step: { gt: afterStep } } : {}),
         ...(split ? { split } : {}),
       },

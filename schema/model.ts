@@ -1,4 +1,5 @@
 import { builder } from './builder.js';
+import { databaseId } from './ids.js';
 import { DeploymentStatusEnum, ExecutorKindEnum, ModelStatusEnum } from './enums.js';
 
 const ModelMetricsType = builder.objectRef<{ finalTrainLoss: number | null; finalEvalLoss: number | null; perplexity: number | null }>('ModelMetrics').implement({
@@ -59,7 +60,7 @@ builder.queryFields((t) => ({
     type: 'ModelVersion',
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
-    resolve: (query, _root, { id }, ctx) => ctx.prisma.modelVersion.findUnique({ ...query, where: { id: String(id) } }),
+    resolve: (query, _root, { id }, ctx) => ctx.prisma.modelVersion.findUnique({ ...query, where: { id: databaseId(id, 'ModelVersion') } }),
   }),
   models: t.prismaConnection({
     type: 'ModelVersion',

@@ -5,11 +5,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { execute, subscribe, type ExecutionArgs } from 'graphql';
+import type { ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import type { AppServices, Context } from '../schema/context.js';
+import { databaseId } from '../schema/ids.js';
 import { schema } from '../schema/index.js';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/index.js';
@@ -21,6 +22,11 @@ import { JobService } from './jobs/service.js';
 import type { Logger } from './logger.js';
 import { jobLogLines, LogRequestError } from './logs.js';
 import { PubSub } from './pubsub.js';
+
+interface EnvelopedRunners {
+  execute: (args: ExecutionArgs) => unknown;
+  subscribe: (args: ExecutionArgs) => unknown;
+}
 
 export const GRAPHQL_PATH = '/graphql';
 /** Server-side ping interval for WebSocket clients; proxies often drop connections idle for 60 s. */
@@ -36,6 +42,8 @@ export interface AppOptions {
   pollIntervalMs?: number;
   /** Extra environment for local pipeline processes. */
   pipelineEnv?: NodeJS.ProcessEnv;
+  /** Set false to serve the API without driving jobs (tests of the API layer alone). */
+  orchestrate?: boolean;
 }
 
 export interface App {
@@ -95,7 +103,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   const yoga = createYoga<Record<string, never>, Context>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
-    context: ({ request }) => ({ ...services, requestId: request.headers.get('x-request-id') ?? randomUUID() }),
+    // `request` is absent for operations that arrive over graphql-ws.
+    context: ({ request }) => ({ ...services, requestId: request?.headers.get('x-request-id') ?? randomUUID() }),
     graphiql: { title: 'Tunedeck GraphiQL', subscriptionsProtocol: 'WS' },
     renderGraphiQL,
     landingPage: false,
@@ -121,23 +130,25 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
 
   const wss = new WebSocketServer({ server, path: GRAPHQL_PATH });
-  const wsServer = useServer<Record<string, unknown>, { requestId: string }>(
+  const wsServer = useServer<Record<string, unknown>>(
     {
-      execute: (args: ExecutionArgs) => execute(args),
-      subscribe: (args: ExecutionArgs) => subscribe(args),
+      // Run socket operations through Yoga's envelop pipeline too (error masking, plugins).
+      execute: (args) => (args.rootValue as EnvelopedRunners).execute(args) as never,
+      subscribe: (args) => (args.rootValue as EnvelopedRunners).subscribe(args) as never,
       onSubscribe: async (ctx, _id, payload) => {
-        const { schema: envelopedSchema, execute: run, subscribe: stream, contextFactory, parse, validate } = yoga.getEnveloped({ ...ctx, req: ctx.extra.request, socket: ctx.extra.socket, params: payload });
+        const enveloped = yoga.getEnveloped({ ...ctx, req: ctx.extra.request, socket: ctx.extra.socket, params: payload });
+        const document = enveloped.parse(payload.query);
+        const errors = enveloped.validate(enveloped.schema, document);
+        if (errors.length > 0) return errors;
         const args: ExecutionArgs = {
-          schema: envelopedSchema,
+          schema: enveloped.schema,
           operationName: payload.operationName,
-          document: parse(payload.query),
+          document,
           variableValues: payload.variables,
+          contextValue: await enveloped.contextFactory(),
+          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe } satisfies EnvelopedRunners,
         };
-        const errors = validate(args.schema, args.document);
-        if (errors.length) return errors;
-        args.contextValue = { ...services, requestId: randomUUID(), ...(await contextFactory()) };
-        // Keep Yoga's envelop pipeline (masking, plugins) for socket operations too.
-        return { ...args, rootValue: undefined, execute: run, subscribe: stream } as unknown as ExecutionArgs;
+        return args;
       },
     },
     wss,
@@ -176,7 +187,7 @@ export async function createApp(options: AppOptions): Promise<App> {
           resolve();
         });
       });
-      orchestrator.start();
+      if (options.orchestrate !== false) orchestrator.start();
       const address = server.address() as AddressInfo;
       const shownHost = address.address.includes(':') ? `[${address.address}]` : address.address;
       return { port: address.port, host: address.address, url: `http://${shownHost}:${address.port}` };
@@ -223,7 +234,7 @@ async function handleHttp(req: IncomingMessage, res: ServerResponse, deps: HttpD
   }
   const logs = /^\/api\/jobs\/([^/]+)\/logs$/.exec(url.pathname);
   if (logs && req.method === 'GET') {
-    await sendLogs(res, deps, decodeURIComponent(logs[1]!), url.searchParams);
+    await sendLogs(res, deps, databaseId(decodeURIComponent(logs[1]!), 'Job'), url.searchParams);
     return;
   }
   await serveStatic(url.pathname, res);

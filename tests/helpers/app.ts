@@ -23,7 +23,7 @@ export interface TestApp {
  * database created on that server).
  */
 export async function startTestApp(
-  options: { env?: Record<string, string>; executors?: AppOptions['executors']; pollIntervalMs?: number; dataDir?: string; keepData?: boolean } = {},
+  options: { env?: Record<string, string>; executors?: AppOptions['executors']; pollIntervalMs?: number; dataDir?: string; keepData?: boolean; orchestrate?: boolean } = {},
 ): Promise<TestApp> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'tunedeck-test-')));
   const databaseUrl = options.env?.DATABASE_URL ?? (await testDatabaseUrl());
@@ -38,7 +38,7 @@ export async function startTestApp(
   });
   const logs: Record<string, unknown>[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
-  const app = await createApp({ config, logger, executors: options.executors, pollIntervalMs: options.pollIntervalMs ?? 100, pipelineEnv: pipelineEnv() });
+  const app = await createApp({ config, logger, executors: options.executors, pollIntervalMs: options.pollIntervalMs ?? 100, pipelineEnv: pipelineEnv(), orchestrate: options.orchestrate });
   const { url } = await app.start(0, '127.0.0.1');
   return {
     app,
