@@ -2,6 +2,7 @@ import { ExecutorUnavailableError } from '../server/executors/types.js';
 import type { FieldError } from '../server/jobs/input.js';
 import { IdempotencyConflict, InvalidState, NotFound, ValidationFailed } from '../server/jobs/service.js';
 import { builder } from './builder.js';
+import { globalId } from './ids.js';
 
 /** Every expected failure returned as data implements this interface. */
 export const ErrorInterface = builder.interfaceRef<Error>('Error').implement({
@@ -36,7 +37,7 @@ builder.objectType(IdempotencyConflict, {
   fields: (t) => ({
     code: t.string({ resolve: () => 'IDEMPOTENCY_CONFLICT' }),
     idempotencyKey: t.exposeString('idempotencyKey'),
-    existingJobId: t.exposeString('existingJobId'),
+    existingJobId: t.id({ description: 'Global id of the job launched earlier with this key.', resolve: (error) => globalId('Job', error.existingJobId) }),
   }),
 });
 

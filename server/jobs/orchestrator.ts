@@ -35,7 +35,8 @@ export class Orchestrator {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private again = false;
-  private stopped = false;
+  /** Inert until start(), so an app built without listening drives no jobs. */
+  private stopped = true;
 
   constructor(private readonly options: OrchestratorOptions) {}
 
