@@ -130,7 +130,7 @@ class ModalQueueSink:
         self._sleep = sleep
         self._buffer: deque[str] = deque()
         self._max_buffered = max_buffered
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self.dropped = 0
 
     @property
@@ -212,7 +212,9 @@ class EventEmitter:
         self.stream = stream or uuid.uuid4().hex
         self._clock = clock or (lambda: datetime.now(timezone.utc))
         self._seq = 0
-        self._lock = threading.Lock()
+        # Re-entrant, so a signal handler that emits while the main thread is inside
+        # emit() cannot deadlock. The nested event may then be written before the outer.
+        self._lock = threading.RLock()
         self._heartbeat_stop: threading.Event | None = None
         self._heartbeat_thread: threading.Thread | None = None
 

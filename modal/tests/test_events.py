@@ -338,3 +338,30 @@ def test_log_handler_forwards_records(request_, event_schema):
     ]
     for event in sink.events:
         event_schema.validate(event)
+
+
+class ReentrantSink(ListSink):
+    """Emits one nested event from inside write(), as a signal handler on the main thread can."""
+
+    def __init__(self):
+        super().__init__()
+        self.emitter = None
+
+    def write(self, event):
+        if event["type"] == "status" and self.emitter is not None:
+            emitter, self.emitter = self.emitter, None
+            emitter.emit("log", {"level": "warning", "message": "nested"})
+        super().write(event)
+
+
+def test_nested_emit_does_not_deadlock(request_):
+    sink = ReentrantSink()
+    emitter = make_emitter(request_, sink)
+    sink.emitter = emitter
+    worker = threading.Thread(target=emitter.emit, args=("status", {"status": "CANCELLED"}))
+
+    worker.start()
+    worker.join(timeout=10)
+
+    assert not worker.is_alive()
+    assert [(e["seq"], e["type"]) for e in sink.events] == [(2, "log"), (1, "status")]
