@@ -358,7 +358,7 @@ def test_nested_emit_does_not_deadlock(request_):
     sink = ReentrantSink()
     emitter = make_emitter(request_, sink)
     sink.emitter = emitter
-    worker = threading.Thread(target=emitter.emit, args=("status", {"status": "CANCELLED"}))
+    worker = threading.Thread(target=emitter.emit, args=("status", {"status": "CANCELLED"}), daemon=True)
 
     worker.start()
     worker.join(timeout=10)

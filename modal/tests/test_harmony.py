@@ -192,3 +192,23 @@ def test_unknown_effort_rejected():
 )
 def test_final_answer_extracts_text(generated, expected):
     assert final_answer(generated) == expected
+
+
+@pytest.mark.parametrize("messages", [LISBON, PATAGONIA, PASTED_TOKENS])
+def test_tiny_chat_template_matches_render(tiny_tokenizer, messages):
+    # Both use today's date, as the real template does.
+    expected = render_conversation(messages, "low").text
+
+    rendered = tiny_tokenizer.apply_chat_template(messages, tokenize=False, reasoning_effort="low")
+
+    assert rendered == expected
+
+
+def test_tiny_chat_template_prompt_matches(tiny_tokenizer):
+    messages = LISBON[:3]
+
+    rendered = tiny_tokenizer.apply_chat_template(
+        messages, tokenize=False, add_generation_prompt=True, reasoning_effort="medium"
+    )
+
+    assert rendered == render_prompt(messages, "medium")
