@@ -214,7 +214,7 @@ def read_csv(path: str | Path, *, max_rows: int | None = None) -> CsvTable:
 
 
 def _decode_invalid_as_windows_1252(error: UnicodeError) -> tuple[str, int]:
-    # Windows-1252 leaves 0x81, 0x8D, 0x8F, 0x90 and 0x9D undefined; those bytes decode
+    # Windows-1252 leaves 0x81, 0x8D, 0x8F, 0x90 and 0x9D undefined. Those bytes decode
     # as the Latin-1 control characters of the same value, so no byte is lost.
     if not isinstance(error, UnicodeDecodeError):
         raise error

@@ -16,8 +16,8 @@ plain conversations without tools (template as published in 2025):
     ...
     <|start|>assistant<|channel|>final<|message|>{last assistant content}<|return|>
 
-(The real text has no line breaks between messages.) The last assistant message of a
-training sample ends with `<|return|>`, so the model learns to stop; every earlier
+The real text has no line breaks between messages. The last assistant message of a
+training sample ends with `<|return|>`, so the model learns to stop. Every earlier
 message ends with `<|end|>`.
 
 Message text is escaped first: a zero-width joiner (U+200D) goes after every `<|`, so
