@@ -102,7 +102,7 @@ class ModalQueueSink:
 
     Events are buffered and sent in order. A failed put is retried with exponential
     backoff and jitter, `max_attempts` times per write. Events that still fail stay
-    buffered and go out with the next write or `close()`. When the buffer holds
+    buffered and go out with the next write or `close()`. When the buffer contains
     `max_buffered` events, the oldest is dropped and counted in `dropped`.
     """
 
