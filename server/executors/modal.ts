@@ -92,8 +92,9 @@ export class ModalExecutor implements Executor {
   async poll(ref: string, request: StageRequest): Promise<StagePoll> {
     const api = await this.api();
     const events = await this.drainEvents(api, request.job_id);
-    const call = await api.functionCalls.fromId(ref);
     try {
+      // fromId may itself fail with NotFoundError, so it sits inside the try.
+      const call = await api.functionCalls.fromId(ref);
       const output = await call.get({ timeoutMs: 0 });
       // Events put just before the function returned may still be in the queue.
       events.push(...(await this.drainEvents(api, request.job_id)));
