@@ -10,6 +10,7 @@ executor, a Modal Queue partition on Modal, or a list in tests.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import math
@@ -43,6 +44,8 @@ _ALWAYS_NON_FINITE = frozenset({"metric", "result"})
 _FLOAT_KEYS = frozenset({"tokens_seen", "bytes", "dataset_bytes"})
 # Modal's JS SDK decodes only integers that fit in a signed 32-bit int.
 _INT32_MAX = 2**31 - 1
+# Events sent per Queue.put_many call when the buffer is flushed.
+_QUEUE_BATCH_SIZE = 100
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +118,7 @@ class ModalQueueSink:
         base_delay_seconds: float = 0.5,
         max_delay_seconds: float = 10.0,
         max_buffered: int = 5000,
+        put_timeout_seconds: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         size = len(partition.encode("utf-8"))
@@ -130,6 +134,7 @@ class ModalQueueSink:
         self._sleep = sleep
         self._buffer: deque[str] = deque()
         self._max_buffered = max_buffered
+        self._put_timeout = put_timeout_seconds
         self._lock = threading.RLock()
         self.dropped = 0
 
@@ -162,26 +167,30 @@ class ModalQueueSink:
                 )
 
     def _flush_locked(self) -> None:
-        for attempt in range(1, self._max_attempts + 1):
-            if not self._buffer:
-                return
-            items = list(self._buffer)
+        failures = 0
+        while self._buffer:
+            items = list(itertools.islice(self._buffer, _QUEUE_BATCH_SIZE))
             try:
-                self._queue.put_many(items, partition=self._partition)
+                # A timeout turns a full partition (Modal documents 5,000 items) into an
+                # error that is retried, instead of blocking the training loop forever.
+                self._queue.put_many(
+                    items, timeout=self._put_timeout, partition=self._partition
+                )
             except Exception as exc:  # noqa: BLE001 - any SDK or network failure is retried
-                if attempt == self._max_attempts:
+                failures += 1
+                if failures == self._max_attempts:
                     logger.warning(
                         "queue put failed %d times, keeping %d events buffered: %s",
-                        attempt,
-                        len(items),
+                        failures,
+                        len(self._buffer),
                         exc,
                     )
                     return
-                delay = min(self._max_delay, self._base_delay * 2 ** (attempt - 1))
+                delay = min(self._max_delay, self._base_delay * 2 ** (failures - 1))
                 delay *= random.uniform(0.5, 1.0)
                 logger.warning(
                     "queue put failed (attempt %d of %d), retrying in %.2f s: %s",
-                    attempt,
+                    failures,
                     self._max_attempts,
                     delay,
                     exc,
@@ -190,7 +199,6 @@ class ModalQueueSink:
                 continue
             for _ in items:
                 self._buffer.popleft()
-            return
 
 
 class EventEmitter:

@@ -240,9 +240,11 @@ class FakeModalQueue:
         self.failures = failures
         self.partitions: dict[str, list[str]] = {}
         self.calls = 0
+        self.timeouts = []
 
-    def put_many(self, items, partition=None):
+    def put_many(self, items, block=True, timeout=None, *, partition=None):
         self.calls += 1
+        self.timeouts.append(timeout)
         if self.failures > 0:
             self.failures -= 1
             raise ConnectionError("queue unreachable")
@@ -365,3 +367,21 @@ def test_nested_emit_does_not_deadlock(request_):
 
     assert not worker.is_alive()
     assert [(e["seq"], e["type"]) for e in sink.events] == [(2, "log"), (1, "status")]
+
+
+def test_queue_sink_flushes_in_batches(request_):
+    queue = FakeModalQueue(failures=250)
+    sink = ModalQueueSink(queue, "p", max_attempts=1, put_timeout_seconds=7, sleep=lambda _: None)
+    emitter = make_emitter(request_, sink)
+    for step in range(250):
+        emitter.emit("heartbeat", {"step": step})
+    assert sink.pending == 250
+    queue.calls = 0
+    queue.failures = 0
+
+    sink.close()
+
+    assert queue.calls == 3
+    assert [json.loads(item)["seq"] for item in queue.partitions["p"]] == list(range(1, 251))
+    assert sink.pending == 0
+    assert set(queue.timeouts) == {7}
