@@ -85,3 +85,48 @@ export async function fieldError(page: Page, fieldPath: string): Promise<string>
 export function control(page: Page, fieldPath: string) {
   return page.locator(`[name="${fieldPath}"]`);
 }
+
+/** Database id inside a Relay global id (base64 of `Type:id`); other ids pass through. */
+export function databaseId(id: string): string {
+  const decoded = Buffer.from(id, 'base64').toString('utf8');
+  const match = /^[A-Z][A-Za-z]+:(.+)$/.exec(decoded);
+  return match ? match[1] : id;
+}
+
+/** Training settings small enough for the tiny CPU model: one dataset takes seconds on two CPU cores. */
+export const TINY_TRAINING = { maxStepsPerDataset: 12, warmupSteps: 2, checkpointEvery: 6, batchSize: 2, gradientAccumulationSteps: 1 };
+
+/** Keys `run|split|step` of every metric point the server stored for a job, as the chart table writes them. */
+export async function serverMetricKeys(graphqlUrl: string, jobId: string): Promise<string[]> {
+  const { gql } = await import('../helpers/app.js');
+  const response = await gql<{ job: { metrics: { edges: { node: { runId: string; split: string; step: number } }[] } } }>(
+    graphqlUrl,
+    'query StoredMetrics($id: ID!) { job(id: $id) { metrics(first: 5000) { edges { node { runId split step } } } } }',
+    { id: jobId },
+  );
+  if (!response.data) throw new Error(`StoredMetrics failed: ${JSON.stringify(response.errors)}`);
+  return response.data.job.metrics.edges.map(({ node }) => `${databaseId(node.runId)}|${node.split}|${node.step}`);
+}
+
+/**
+ * Waits until the page renders exactly the points the server stored, and returns both sorted.
+ * jobUpdated can report SUCCEEDED a moment before jobEvents delivers the last points, so this polls.
+ */
+export async function settledMetricKeys(page: Page, graphqlUrl: string, jobId: string): Promise<{ rendered: string[]; stored: string[] }> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const stored = (await serverMetricKeys(graphqlUrl, jobId)).sort();
+    const rendered = (await renderedMetricKeys(page)).sort();
+    if (JSON.stringify(rendered) === JSON.stringify(stored) || Date.now() > deadline) return { rendered, stored };
+    await page.waitForTimeout(250);
+  }
+}
+
+/** Opens the chart's table and returns the keys of the points the page renders. */
+export async function renderedMetricKeys(page: Page): Promise<string[]> {
+  const details = page.locator('details.chart-table');
+  if (!(await details.evaluate((element) => (element as HTMLDetailsElement).open))) await details.locator('summary').click();
+  // The table renders on the details element's toggle event, which fires after the click.
+  await page.locator('.loss-table').waitFor({ state: 'attached' });
+  return page.locator('.loss-table tbody tr').evaluateAll((rows) => rows.map((row) => (row as HTMLElement).dataset.key ?? ''));
+}

@@ -21,6 +21,10 @@ function setState(next: ConnectionState): void {
   for (const listener of stateListeners) listener(state);
 }
 
+function disconnectedState(): ConnectionState {
+  return navigator.onLine ? 'reconnecting' : 'offline';
+}
+
 function websocketUrl(): string {
   const url = new URL(GRAPHQL_PATH, window.location.href);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -42,12 +46,12 @@ export const wsClient: WsClient = createWsClient({
     await new Promise((resolve) => setTimeout(resolve, delay / 2 + Math.random() * (delay / 2)));
   },
   on: {
-    connecting: (isRetry) => setState(isRetry ? (navigator.onLine ? 'reconnecting' : 'offline') : 'connecting'),
+    connecting: (isRetry) => setState(isRetry ? disconnectedState() : 'connecting'),
     connected: (_socket, _payload, wasRetry) => {
       setState('connected');
       if (wasRetry) for (const listener of reconnectListeners) listener();
     },
-    closed: () => setState(navigator.onLine ? 'reconnecting' : 'offline'),
+    closed: () => setState(disconnectedState()),
   },
 });
 
@@ -92,8 +96,8 @@ export function onConnectionState(listener: StateListener): () => void {
 
 /**
  * Calls `listener` after the WebSocket reconnects. graphql-ws re-sends each active subscription
- * with its original variables; views that resume from an offset (jobEvents afterSeq) restart
- * their subscription here with the newest offset instead.
+ * with its original variables. Views that resume from an offset (jobEvents afterSeq) restart
+ * their subscription here, so it resumes from the newest offset they rendered.
  */
 export function onReconnect(listener: () => void): () => void {
   reconnectListeners.add(listener);

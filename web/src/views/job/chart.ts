@@ -3,7 +3,7 @@ import 'uplot/dist/uPlot.min.css';
 import { h } from '../../dom.js';
 import { formatNumber } from '../../format.js';
 
-/** One loss value as the chart stores it; `step` counts from 0 within its run. */
+/** One loss value as the chart stores it; `step` is the optimizer step within its run, from 1. */
 export interface LossPoint {
   runId: string;
   split: string;
@@ -111,7 +111,8 @@ export class LossChart {
   }
 
   private options(): uPlot.Options {
-    const boundaries = () => this.spans.slice(1).map((span) => ({ x: this.offsets.get(span.runId) ?? 0, label: span.label }));
+    // A boundary sits half a step before the next dataset's first step (steps count from 1).
+    const boundaries = () => this.spans.slice(1).map((span) => ({ x: (this.offsets.get(span.runId) ?? 0) + 0.5, label: span.label }));
     return {
       width: this.width(),
       height: CHART_HEIGHT,

@@ -49,7 +49,7 @@ function renderFinalMetrics(metrics: unknown): Child {
   );
 }
 
-/** One dataset run: status, mini progress bar, final metrics, data report and a retry button when it failed. */
+/** Renders one dataset run: status, mini progress bar, final metrics, data report, and a retry button when it failed. */
 export function renderRun(run: RunItemFragment, onRetry: (run: RunItemFragment, button: HTMLButtonElement) => void): HTMLLIElement {
   const retry = h('button', { type: 'button', class: 'small' }, 'Retry this dataset');
   retry.addEventListener('click', () => onRetry(run, retry));

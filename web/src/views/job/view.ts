@@ -73,15 +73,14 @@ export const jobView: View = (container, params) => {
   function renderSummary(current: JobLiveFragment): void {
     const run = current.currentDataset?.run;
     const currentRun = run ? current.runs.find((candidate) => candidate.id === run.id) : undefined;
-    const datasetText = current.currentDataset ? `Dataset ${current.currentDataset.position} of ${current.currentDataset.total}` : `All ${current.totalDatasets} datasets ended`;
-    const eta = current.etaSeconds === null || current.etaSeconds === undefined ? (ACTIVE_JOB_STATES.has(current.status) ? 'Calculating…' : '—') : formatDuration(current.etaSeconds);
+    const runProgress = run && run.totalSteps ? (run.step / run.totalSteps) * 100 : 0;
     replaceChildren(
       summary,
-      card('Dataset', h('span', { 'data-testid': 'dataset-counter' }, datasetText), currentRun ? h('small', { class: 'block', 'data-testid': 'current-dataset' }, runLabel(currentRun)) : null),
-      card('Overall progress', progressBar(current.progressPercent, 'Overall progress'), h('small', { class: 'block' }, `ETA ${eta}`)),
+      card('Dataset', h('span', { 'data-testid': 'dataset-counter' }, datasetCounterText(current)), currentRun ? h('small', { class: 'block', 'data-testid': 'current-dataset' }, runLabel(currentRun)) : null),
+      card('Overall progress', progressBar(current.progressPercent, 'Overall progress'), h('small', { class: 'block' }, `ETA ${etaText(current)}`)),
       card(
         'Current dataset',
-        run ? progressBar(run.totalSteps ? (run.step / run.totalSteps) * 100 : 0, 'Current dataset progress') : null,
+        run ? progressBar(runProgress, 'Current dataset progress') : null,
         h('small', { class: 'block', 'data-testid': 'dataset-steps' }, run ? `Step ${run.step} of ${run.totalSteps}` : '—'),
       ),
     );
@@ -212,6 +211,17 @@ export const jobView: View = (container, params) => {
     chart.dispose();
   };
 };
+
+function datasetCounterText(job: JobLiveFragment): string {
+  if (job.currentDataset) return `Dataset ${job.currentDataset.position} of ${job.currentDataset.total}`;
+  if (job.totalDatasets === 1) return 'The dataset ended';
+  return `All ${job.totalDatasets} datasets ended`;
+}
+
+function etaText(job: JobLiveFragment): string {
+  if (job.etaSeconds !== null && job.etaSeconds !== undefined) return formatDuration(job.etaSeconds);
+  return ACTIVE_JOB_STATES.has(job.status) ? 'Calculating…' : '—';
+}
 
 function card(title: string, ...children: (Node | null)[]): HTMLElement {
   return h('div', { class: 'card' }, h('h3', {}, title), ...children);

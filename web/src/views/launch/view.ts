@@ -9,6 +9,8 @@ import { DEFAULTS, LIMITS, MODEL_CHOICES } from './limits.js';
 import { EstimateJobQuery, GpuTypesQuery, LaunchJobMutation } from './operations.js';
 import { validateForm, type FieldErrors, type FormValues } from './validate.js';
 
+const BATCH_SIZE_LABELS: Record<number, string> = { 1: '1 (least memory)', 4: '4 (recommended)' };
+
 /** Wait after the last change before asking the server for an estimate. */
 const ESTIMATE_DEBOUNCE_MS = 400;
 
@@ -68,7 +70,7 @@ export const launchView: View = (container) => {
         { class: 'field-row' },
         field('training.maxStepsPerDataset', 'Steps per dataset', numberInput(DEFAULTS.training.maxStepsPerDataset, { min: LIMITS.maxSteps.min, max: LIMITS.maxSteps.max, step: 1 }), '10-10,000.'),
         field('training.learningRate', 'Learning rate', numberInput(DEFAULTS.training.learningRate, { min: LIMITS.learningRate.min, max: LIMITS.learningRate.max, step: 'any' }), '0.00001-0.01.'),
-        field('training.batchSize', 'Batch size', select(LIMITS.batchSizes.map((size) => ({ value: String(size), label: size === 1 ? '1 (least memory)' : size === 4 ? '4 (recommended)' : String(size) })), String(DEFAULTS.training.batchSize))),
+        field('training.batchSize', 'Batch size', select(LIMITS.batchSizes.map((size) => ({ value: String(size), label: BATCH_SIZE_LABELS[size] ?? String(size) })), String(DEFAULTS.training.batchSize))),
         field('training.gradientAccumulationSteps', 'Gradient accumulation', numberInput(DEFAULTS.training.gradientAccumulationSteps, { min: 1, max: 64, step: 1 }), '1-64 steps.'),
         field('training.warmupSteps', 'Warmup steps', numberInput(DEFAULTS.training.warmupSteps, { min: 0, step: 1 }), 'Below steps per dataset.'),
         field('training.checkpointEvery', 'Checkpoint every', numberInput(DEFAULTS.training.checkpointEvery, { min: 1, step: 1 }), 'Steps.'),
