@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../server/db/index.js';
 import { applyMigrations, readMigrations, MIGRATIONS_DIR } from '../server/db/migrate.js';
 import { printSortedSchema } from '../schema/index.js';
+import { testDatabaseUrl } from './helpers/app.js';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '..');
@@ -32,6 +33,20 @@ describe('migrations', () => {
     await first.close();
 
     const second = await openDatabase({ dataDir });
+    expect(second.appliedMigrations).toEqual([]);
+    expect(await second.isReady()).toBe(true);
+    expect((await second.prisma.apiKey.findMany()).map((key) => key.name)).toEqual(['kept']);
+    await second.close();
+  });
+
+  it.skipIf(!process.env.TUNEDECK_TEST_DATABASE_URL)('apply once on PostgreSQL and keep data', async () => {
+    const url = (await testDatabaseUrl())!;
+    const first = await openDatabase({ url, dataDir: 'unused' });
+    expect(first.kind).toBe('postgres');
+    expect(first.appliedMigrations.length).toBeGreaterThan(0);
+    await first.prisma.apiKey.create({ data: { name: 'kept', prefix: 'td_pg', hash: 'h-pg', scopes: ['read'] } });
+    await first.close();
+    const second = await openDatabase({ url, dataDir: 'unused' });
     expect(second.appliedMigrations).toEqual([]);
     expect(await second.isReady()).toBe(true);
     expect((await second.prisma.apiKey.findMany()).map((key) => key.name)).toEqual(['kept']);

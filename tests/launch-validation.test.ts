@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../server/app.js';
 import { loadConfig } from '../server/config.js';
+import { testDatabaseUrl } from './helpers/app.js';
 import { LAUNCH, tinyJobInput } from './helpers/jobs.js';
 
 // In-process tier: requests go through yoga.fetch without a port, and the
@@ -14,7 +15,8 @@ let dataDir: string;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'tunedeck-validation-'));
-  const config = loadConfig({ TUNEDECK_DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...(process.env.TUNEDECK_TEST_DATABASE_URL ? {} : {}) });
+  const databaseUrl = await testDatabaseUrl();
+  const config = loadConfig({ TUNEDECK_DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) });
   app = await createApp({ config, logger: pino({ level: 'silent' }) });
 });
 

@@ -62,7 +62,7 @@ export function pipelineEnv(): NodeJS.ProcessEnv {
 let databaseCounter = 0;
 
 /** With TUNEDECK_TEST_DATABASE_URL set, creates a new database on that server and returns its URL. */
-async function testDatabaseUrl(): Promise<string | undefined> {
+export async function testDatabaseUrl(): Promise<string | undefined> {
   const base = process.env.TUNEDECK_TEST_DATABASE_URL;
   if (!base) return undefined;
   const { default: pg } = await import('pg');
