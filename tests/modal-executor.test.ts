@@ -42,14 +42,14 @@ describe('ModalExecutor stages', () => {
 
   it('spawns the stage function with the request', async () => {
     const fake = new FakeModal('tunedeck', ['run_dataset', 'merge']);
-    const ref = await executor(fake).start(request);
-    expect(fake.calls.get(ref)).toMatchObject({ functionName: 'run_dataset', args: [request] });
+    const ref = await executor(fake).start(request, { gpuType: 'L40S', gpuCount: 2, timeoutHours: 6 });
+    expect(fake.calls.get(ref)).toMatchObject({ functionName: 'run_dataset', args: [request], options: { gpu: 'L40S:2', timeoutMs: 6 * 3_600_000 } });
   });
 
   it('reports running while get times out', async () => {
     const fake = new FakeModal('tunedeck', ['run_dataset', 'merge']);
     const modal = executor(fake);
-    const ref = await modal.start(request);
+    const ref = await modal.start(request, { gpuType: 'H100', gpuCount: 1, timeoutHours: 2 });
     fake.put('job1', [event(request, 1, 'heartbeat', { step: 0 })]);
     const poll = await modal.poll(ref, request);
     expect(poll.state).toBe('running');
@@ -60,7 +60,7 @@ describe('ModalExecutor stages', () => {
   it('reports a RemoteError as a failed result', async () => {
     const fake = new FakeModal('tunedeck', ['run_dataset', 'merge']);
     const modal = executor(fake);
-    const ref = await modal.start(request);
+    const ref = await modal.start(request, { gpuType: 'H100', gpuCount: 1, timeoutHours: 2 });
     fake.calls.get(ref)!.remoteError = 'ValueError: no adapter matches the columns a, b';
     const poll = await modal.poll(ref, request);
     expect(poll.state).toBe('finished');
@@ -76,7 +76,7 @@ describe('ModalExecutor stages', () => {
   it('cancels with container termination', async () => {
     const fake = new FakeModal('tunedeck', ['run_dataset', 'merge']);
     const modal = executor(fake);
-    const ref = await modal.start(request);
+    const ref = await modal.start(request, { gpuType: 'H100', gpuCount: 1, timeoutHours: 2 });
     expect(await modal.cancel(ref)).toBe(true);
     expect(fake.calls.get(ref)!.cancelled).toBe(true);
   });

@@ -62,6 +62,7 @@ export class LocalExecutor implements Executor {
   }
 
   async start(request: StageRequest): Promise<string> {
+    // Resources are ignored: the process uses this machine's CPU or GPU.
     const files = this.files(request);
     await mkdir(files.dir, { recursive: true });
     await writeFile(files.request, JSON.stringify(request, null, 2));

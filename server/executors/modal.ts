@@ -4,14 +4,19 @@ import path from 'node:path';
 import { FunctionTimeoutError, InternalFailure, NotFoundError, QueueEmptyError, RemoteError, TimeoutError } from 'modal';
 import type { Logger } from '../logger.js';
 import type { StageRequest, StageResult } from './contract.js';
-import { ExecutorUnavailableError, type Executor, type StagePoll } from './types.js';
+import { ExecutorUnavailableError, type Executor, type StagePoll, type StageResources } from './types.js';
+
+export interface ModalFunction {
+  spawn(args?: unknown[], kwargs?: Record<string, unknown>): Promise<{ functionCallId: string }>;
+  withOptions(options: { gpu?: string; timeoutMs?: number }): { instance(): Promise<ModalFunction> };
+}
 
 /**
  * The part of Modal's JS SDK (modal@0.11.1) this executor uses. The real
  * `ModalClient` satisfies it; tests pass a fake of exactly this surface.
  */
 export interface ModalApi {
-  functions: { fromName(appName: string, name: string): Promise<{ spawn(args?: unknown[], kwargs?: Record<string, unknown>): Promise<{ functionCallId: string }> }> };
+  functions: { fromName(appName: string, name: string): Promise<ModalFunction> };
   functionCalls: {
     fromId(id: string): Promise<{ get(params?: { timeoutMs?: number }): Promise<unknown>; cancel(params?: { terminateContainers?: boolean }): Promise<void> }>;
   };
@@ -81,11 +86,14 @@ export class ModalExecutor implements Executor {
     return path.posix.join(this.options.outputRoot ?? '/checkpoints', 'jobs', jobId);
   }
 
-  async start(request: StageRequest): Promise<string> {
+  async start(request: StageRequest, resources: StageResources): Promise<string> {
     const api = await this.api();
-    const fn = await api.functions.fromName(this.options.appName, MODAL_FUNCTIONS[request.stage]);
+    const deployed = await api.functions.fromName(this.options.appName, MODAL_FUNCTIONS[request.stage]);
+    // The job's GPU choice and timeout override what app.py deployed, per call.
+    const gpu = resources.gpuCount > 1 ? `${resources.gpuType}:${resources.gpuCount}` : resources.gpuType;
+    const fn = await deployed.withOptions({ gpu, timeoutMs: resources.timeoutHours * 3_600_000 }).instance();
     const call = await fn.spawn([request]);
-    this.options.logger.info({ jobId: request.job_id, runId: request.run_id, stage: request.stage, functionCallId: call.functionCallId }, 'modal function call spawned');
+    this.options.logger.info({ jobId: request.job_id, runId: request.run_id, stage: request.stage, functionCallId: call.functionCallId, gpu }, 'modal function call spawned');
     return call.functionCallId;
   }
 

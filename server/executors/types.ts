@@ -15,6 +15,13 @@ export interface StagePoll {
   reason?: string;
 }
 
+/** Hardware a stage asks for; the local executor runs on whatever the machine has. */
+export interface StageResources {
+  gpuType: string;
+  gpuCount: number;
+  timeoutHours: number;
+}
+
 /** A missing credential, app or program, with the command that fixes it. */
 export class ExecutorUnavailableError extends Error {
   override name = 'ExecutorUnavailableError';
@@ -38,7 +45,7 @@ export interface Executor {
   /** Folder (local disk or Modal Volume path) under which a job's stages write. */
   jobOutputDir(jobId: string): string;
   /** Starts a stage and returns its handle, which the caller stores at once. */
-  start(request: StageRequest): Promise<string>;
+  start(request: StageRequest, resources: StageResources): Promise<string>;
   /** Reads new events and the stage's state. */
   poll(ref: string, request: StageRequest): Promise<StagePoll>;
   /** Asks the stage to stop; returns true once it is confirmed gone. Repeating it is harmless. */

@@ -22,6 +22,10 @@ export interface OrchestratorOptions {
   pollIntervalMs: number;
 }
 
+function resourcesOf(job: Job) {
+  return { gpuType: job.gpuType, gpuCount: job.gpuCount, timeoutHours: job.timeoutHours };
+}
+
 /** Seconds a stage may stay without an executor handle before it is treated as lost. */
 const MISSING_HANDLE_GRACE_SECONDS = 60;
 
@@ -148,7 +152,7 @@ export class Orchestrator {
     const stored = await prisma.datasetRun.findUniqueOrThrow({ where: { id: run.id } });
     const request = datasetRunRequest(job, stored);
     try {
-      const ref = await executor.start(request);
+      const ref = await executor.start(request, resourcesOf(job));
       await prisma.datasetRun.update({ where: { id: run.id }, data: { executorRef: ref } });
       logger.info({ jobId: job.id, runId: run.id, attempt: stored.attempt, ref }, 'dataset run started');
     } catch (error) {
@@ -266,7 +270,7 @@ export class Orchestrator {
         return;
       }
       const updated = await prisma.job.update({ where: { id: job.id }, data: { phase: 'MERGING', mergeAttempt: { increment: 1 } } });
-      const ref = await executor.start(mergeRequest(updated, adapter, outputDir));
+      const ref = await executor.start(mergeRequest(updated, adapter, outputDir), resourcesOf(job));
       await prisma.job.update({ where: { id: job.id }, data: { mergeRef: ref } });
       logger.info({ jobId: job.id, ref }, 'merge started');
       this.changed(job.id);

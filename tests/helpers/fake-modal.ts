@@ -1,10 +1,11 @@
 import { NotFoundError, QueueEmptyError, RemoteError, TimeoutError } from 'modal';
-import type { ModalApi } from '../../server/executors/modal.js';
+import type { ModalApi, ModalFunction } from '../../server/executors/modal.js';
 
 interface FakeCall {
   id: string;
   functionName: string;
   args: unknown[];
+  options: { gpu?: string; timeoutMs?: number };
   result?: unknown;
   remoteError?: string;
   cancelled: boolean;
@@ -28,13 +29,7 @@ export class FakeModal implements ModalApi {
   functions = {
     fromName: async (appName: string, name: string) => {
       if (!this.deployed.has(`${appName}/${name}`)) throw new NotFoundError(`Function '${appName}/${name}' not found`);
-      return {
-        spawn: async (args: unknown[] = []) => {
-          const id = `fc-${this.nextId++}`;
-          this.calls.set(id, { id, functionName: name, args, cancelled: false });
-          return { functionCallId: id };
-        },
-      };
+      return this.fn(name, {});
     },
   };
 
@@ -65,6 +60,17 @@ export class FakeModal implements ModalApi {
       },
     }),
   };
+
+  private fn(name: string, options: { gpu?: string; timeoutMs?: number }): ModalFunction {
+    return {
+      spawn: async (args: unknown[] = []) => {
+        const id = `fc-${this.nextId++}`;
+        this.calls.set(id, { id, functionName: name, args, options, cancelled: false });
+        return { functionCallId: id };
+      },
+      withOptions: (next) => ({ instance: async () => this.fn(name, { ...options, ...next }) }),
+    };
+  }
 
   /** Puts events into a job's partition as the Python side does: JSON strings. */
   put(jobId: string, events: unknown[]): void {
