@@ -78,6 +78,15 @@ describe('job lifecycle', () => {
     expect(await page.locator('.card progress').first().getAttribute('value')).toBe('100.0');
     expect(await page.locator('[data-metric="trainLoss"]').textContent()).not.toBe('—');
     expect(await page.locator('.log-line').count()).toBeGreaterThan(0);
+    await page.locator('#log-level').selectOption('warning');
+    const levels = await page.locator('.log-line .log-level').allTextContents();
+    expect(levels.filter((level) => level !== 'WARNING' && level !== 'ERROR')).toEqual([]);
+    const download = await page.getByRole('link', { name: 'Download logs' }).getAttribute('href');
+    expect(download).toContain('level=warning');
+    const logFile = await fetch(`${app.url}${download}`);
+    expect(logFile.status).toBe(200);
+    await page.locator('#log-level').selectOption('debug');
+    expect(await page.locator('.log-line').count()).toBeGreaterThan(levels.length);
     await page.locator('.job-message .notice').waitFor();
     const { rendered, stored } = await settledMetricKeys(page, app.graphqlUrl, jobId);
     expect(stored.length).toBeGreaterThan(0);
