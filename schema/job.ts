@@ -16,11 +16,18 @@ const runFraction = (run: Pick<DatasetRun, 'status' | 'step' | 'totalSteps'>): n
   return Math.min(1, run.step / run.totalSteps);
 };
 
-/** Overall progress from 0 to 1: finished runs count whole, the active run by its step. */
-export function jobProgress(job: Pick<Job, 'status'>, runs: Pick<DatasetRun, 'status' | 'step' | 'totalSteps'>[]): number {
+/** Share of a job's progress given to merging and registering, when the job merges. */
+const MERGE_SHARE = 0.05;
+
+/**
+ * Overall progress from 0 to 1: finished runs count whole, the active run by
+ * its step; the last 5% is the merge, so a merging job never shows 100%.
+ */
+export function jobProgress(job: Pick<Job, 'status' | 'mergeAdapters'>, runs: Pick<DatasetRun, 'status' | 'step' | 'totalSteps'>[]): number {
   if (job.status === 'SUCCEEDED') return 1;
   if (runs.length === 0) return 0;
-  return runs.reduce((sum, run) => sum + runFraction(run), 0) / runs.length;
+  const trained = runs.reduce((sum, run) => sum + runFraction(run), 0) / runs.length;
+  return job.mergeAdapters ? trained * (1 - MERGE_SHARE) : trained;
 }
 
 export const DatasetRunType = builder.prismaNode('DatasetRun', {
