@@ -8,6 +8,7 @@ import './job.js';
 import './event.js';
 import './metric.js';
 import './model.js';
+import './deployment.js';
 
 export const schema: GraphQLSchema = builder.toSchema();
 

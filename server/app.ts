@@ -17,6 +17,8 @@ import { openDatabase, type Database } from './db/index.js';
 import { LocalExecutor } from './executors/local.js';
 import { ModalExecutor } from './executors/modal.js';
 import type { Executor } from './executors/types.js';
+import { LocalRuntime, type DeploymentRuntime } from './deployments/runtime.js';
+import { DeploymentService } from './deployments/service.js';
 import { Orchestrator } from './jobs/orchestrator.js';
 import { JobService } from './jobs/service.js';
 import type { Logger } from './logger.js';
@@ -42,6 +44,8 @@ export interface AppOptions {
   pollIntervalMs?: number;
   /** Extra environment for local pipeline processes. */
   pipelineEnv?: NodeJS.ProcessEnv;
+  /** Replaces the deployment runtimes built from config. */
+  runtimes?: Partial<Record<'LOCAL' | 'MODAL', DeploymentRuntime>>;
   /** Set false to serve the API without driving jobs (tests of the API layer alone). */
   orchestrate?: boolean;
 }
@@ -98,7 +102,17 @@ export async function createApp(options: AppOptions): Promise<App> {
     gpuPrices: config.gpuPrices,
     tokensPerSecond: config.tokensPerSecond,
   });
-  const services: AppServices = { prisma: db.prisma, pubsub, logger, config, jobs };
+  const deployments = new DeploymentService({
+    prisma: db.prisma,
+    pubsub,
+    logger,
+    dataDir: config.dataDir,
+    pollIntervalMs: options.pollIntervalMs ?? 500,
+    runtimes: options.runtimes ?? {
+      LOCAL: new LocalRuntime({ python: config.python, pipelineDir: config.pipelineDir, dataDir: config.dataDir, logger, env: options.pipelineEnv }),
+    },
+  });
+  const services: AppServices = { prisma: db.prisma, pubsub, logger, config, jobs, deployments };
 
   const yoga = createYoga<Record<string, never>, Context>({
     schema,
@@ -187,7 +201,10 @@ export async function createApp(options: AppOptions): Promise<App> {
           resolve();
         });
       });
-      if (options.orchestrate !== false) orchestrator.start();
+      if (options.orchestrate !== false) {
+        orchestrator.start();
+        deployments.start();
+      }
       const address = server.address() as AddressInfo;
       const shownHost = address.address.includes(':') ? `[${address.address}]` : address.address;
       return { port: address.port, host: address.address, url: `http://${shownHost}:${address.port}` };
@@ -197,6 +214,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       stopped = true;
       clearInterval(pingTimer);
       await orchestrator.stop();
+      await deployments.stop();
       await wsServer.dispose();
       for (const client of wss.clients) client.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
