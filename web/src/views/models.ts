@@ -90,7 +90,7 @@ function renderModel(model: ModelCardFragment): HTMLLIElement {
     { class: 'card model-card', 'data-model-name': model.name },
     h('h2', {}, `${model.name} `, h('span', { class: 'version' }, `v${model.version}`)),
     h('p', { class: 'hint' }, `${model.baseModel} · ${formatAge(model.createdAt)}`),
-    h('p', {}, statusBadge(model.status), ' Deployment: ', model.deploymentStatus ? statusBadge(model.deploymentStatus) : h('span', { class: 'hint' }, 'not deployed')),
+    h('p', {}, 'Status ', statusBadge(model.status), ' · Deployment ', model.deploymentStatus ? statusBadge(model.deploymentStatus) : h('span', { class: 'hint' }, 'not deployed')),
     model.gateReason ? h('p', { class: 'state state-error' }, model.gateReason) : null,
     h(
       'dl',

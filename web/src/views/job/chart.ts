@@ -117,7 +117,8 @@ export class LossChart {
       width: this.width(),
       height: CHART_HEIGHT,
       scales: { x: { time: false } },
-      axes: [{ label: 'Step (datasets in training order)' }, { label: 'Loss' }],
+      // Whole-step tick spacing, so a short run does not get ticks at fractional steps.
+      axes: [{ label: 'Step (datasets in training order)', incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000] }, { label: 'Loss' }],
       series: [
         { label: 'Step' },
         { label: 'Train loss', stroke: '#2563eb', width: 2, spanGaps: true },

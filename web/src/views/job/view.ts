@@ -28,6 +28,7 @@ export const jobView: View = (container, params) => {
   const metricCards = h('div', { class: 'cards metric-cards' });
   const runsList = h('ol', { class: 'runs' });
   const message = h('div', { role: 'alert', class: 'job-message' });
+  const liveError = h('p', { class: 'state state-error', role: 'alert', hidden: true });
   let job: JobLiveFragment | undefined;
   let lastSeq = 0;
   let eventsSubscription: Unsubscribe | undefined;
@@ -130,6 +131,12 @@ export const jobView: View = (container, params) => {
     }
   }
 
+  /** Shows a subscription error until the next successful update; graphql-ws keeps retrying meanwhile. */
+  function showLiveError(error: { message: string } | undefined): void {
+    liveError.hidden = !error;
+    liveError.textContent = error ? `Live updates failed: ${error.message}` : '';
+  }
+
   function handleEvent(event: LogEventFragment & { data: unknown }): void {
     if (event.seq <= lastSeq) return;
     lastSeq = event.seq;
@@ -145,6 +152,7 @@ export const jobView: View = (container, params) => {
   function subscribeEvents(): void {
     eventsSubscription?.unsubscribe();
     eventsSubscription = client.subscription(JobEventsSubscription, { jobId, afterSeq: lastSeq }).subscribe((result) => {
+      showLiveError(result.error);
       if (result.data) handleEvent(result.data.jobEvents);
     });
   }
@@ -184,6 +192,7 @@ export const jobView: View = (container, params) => {
       h('p', { class: 'breadcrumb' }, h('a', { href: '#/jobs' }, '← Jobs')),
       header,
       message,
+      liveError,
       summary,
       h('section', { 'aria-labelledby': 'metrics-title' }, h('h2', { id: 'metrics-title', class: 'visually-hidden' }, 'Latest metrics'), metricCards),
       chart.element,
@@ -195,6 +204,7 @@ export const jobView: View = (container, params) => {
     if (!(await loadMetrics())) return;
 
     updatesSubscription = client.subscription(JobUpdatedSubscription, { id: jobId }).subscribe((update) => {
+      showLiveError(update.error);
       if (update.data) applyJob(update.data.jobUpdated);
     });
     subscribeEvents();

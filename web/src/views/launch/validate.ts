@@ -1,3 +1,4 @@
+import type { LaunchJobInput } from '../../gql/graphql.js';
 import { LIMITS } from './limits.js';
 
 /** Form values as read from the controls; numbers are NaN when a field is empty or not a number. */
@@ -107,4 +108,27 @@ export function validateForm(values: FormValues): FieldErrors {
   });
 
   return errors;
+}
+
+/** Builds the `launchJob` and `estimateJob` input from checked form values; blank optional text becomes null. */
+export function toLaunchInput(values: FormValues, idempotencyKey: string | null): LaunchJobInput {
+  return {
+    name: values.name.trim() || null,
+    modelName: values.modelName.trim(),
+    maxSeqLength: values.maxSeqLength,
+    reasoningEffort: values.reasoningEffort,
+    executor: values.executor || null,
+    idempotencyKey,
+    datasets: values.datasets.map((dataset) => ({
+      source: dataset.source,
+      priority: dataset.priority,
+      trainSplit: dataset.trainSplit,
+      description: dataset.description.trim() || null,
+      maxRows: dataset.maxRows,
+      ...(dataset.source === 'HUGGINGFACE' ? { repo: dataset.repo.trim(), file: dataset.file.trim() } : { path: dataset.path.trim() }),
+    })),
+    training: { ...values.training },
+    gpu: { ...values.gpu },
+    queue: { sequential: true, ...values.queue },
+  };
 }

@@ -1,13 +1,13 @@
 import { client } from '../../client.js';
 import { h, replaceChildren } from '../../dom.js';
 import { formatUsd } from '../../format.js';
-import type { EstimateViewFragment, LaunchJobInput } from '../../gql/graphql.js';
+import type { EstimateViewFragment } from '../../gql/graphql.js';
 import { navigate, type View } from '../../router.js';
 import { DatasetList, defaultDatasets } from './datasets.js';
 import { checkbox, field, numberInput, readChecked, readNumber, readText, section, select, showFieldErrors, textInput } from './fields.js';
 import { DEFAULTS, LIMITS, MODEL_CHOICES } from './limits.js';
 import { EstimateJobQuery, GpuTypesQuery, LaunchJobMutation } from './operations.js';
-import { validateForm, type FieldErrors, type FormValues } from './validate.js';
+import { toLaunchInput, validateForm, type FieldErrors, type FormValues } from './validate.js';
 
 const BATCH_SIZE_LABELS: Record<number, string> = { 1: '1 (least memory)', 4: '4 (recommended)' };
 
@@ -130,28 +130,6 @@ export const launchView: View = (container) => {
     };
   }
 
-  function toInput(values: FormValues): LaunchJobInput {
-    return {
-      name: values.name.trim() || null,
-      modelName: values.modelName.trim(),
-      maxSeqLength: values.maxSeqLength,
-      reasoningEffort: values.reasoningEffort,
-      executor: values.executor || null,
-      idempotencyKey,
-      datasets: values.datasets.map((dataset) => ({
-        source: dataset.source,
-        priority: dataset.priority,
-        trainSplit: dataset.trainSplit,
-        description: dataset.description.trim() || null,
-        maxRows: dataset.maxRows,
-        ...(dataset.source === 'HUGGINGFACE' ? { repo: dataset.repo.trim(), file: dataset.file.trim() } : { path: dataset.path.trim() }),
-      })),
-      training: { ...values.training },
-      gpu: { ...values.gpu },
-      queue: { sequential: true, ...values.queue },
-    };
-  }
-
   /** Shows client errors (they win) and any server errors still standing; returns the client errors. */
   function renderErrors(): FieldErrors {
     const clientErrors = validateForm(readValues());
@@ -178,7 +156,7 @@ export const launchView: View = (container) => {
     const request = ++estimateRequest;
     estimatePanel.setAttribute('aria-busy', 'true');
     if (!estimatePanel.querySelector('.estimate-figures')) replaceChildren(estimatePanel, h('h2', {}, 'Estimate'), h('p', { class: 'state state-loading' }, 'Estimating…'));
-    const result = await client.query(EstimateJobQuery, { input: toInput(readValues()) }).toPromise();
+    const result = await client.query(EstimateJobQuery, { input: toLaunchInput(readValues(), idempotencyKey) }).toPromise();
     if (disposed || request !== estimateRequest) return;
     estimatePanel.removeAttribute('aria-busy');
     const payload = result.data?.estimateJob;
@@ -204,7 +182,7 @@ export const launchView: View = (container) => {
     }
     submitButton.disabled = true;
     submitButton.textContent = 'Launching…';
-    const result = await client.mutation(LaunchJobMutation, { input: toInput(readValues()) }).toPromise();
+    const result = await client.mutation(LaunchJobMutation, { input: toLaunchInput(readValues(), idempotencyKey) }).toPromise();
     if (disposed) return;
     submitButton.disabled = false;
     submitButton.textContent = 'Launch job';
