@@ -304,7 +304,12 @@ class EventEmitter:
 
 
 class EventLogHandler(logging.Handler):
-    """Forwards log records to the emitter as `log` events."""
+    """Forwards log records to the emitter as `log` events.
+
+    Records of this module's logger (the sinks' own delivery warnings) are skipped, so a
+    failing sink never feeds its failures back into itself. They still reach the other
+    handlers, such as stderr.
+    """
 
     _LEVELS = {"DEBUG": "debug", "INFO": "info", "WARNING": "warning"}
 
@@ -313,8 +318,21 @@ class EventLogHandler(logging.Handler):
         self._emitter = emitter
         self._local = threading.local()
 
+    def handle(self, record: logging.LogRecord) -> logging.LogRecord | bool:
+        # Unlike logging.Handler.handle, this takes no handler lock. EventEmitter.emit is
+        # thread-safe, and a handler lock held around it deadlocks when a sink logs
+        # while the emitter's lock is held in another thread.
+        result = self.filter(record)
+        if isinstance(result, logging.LogRecord):
+            record = result
+        if result:
+            self.emit(record)
+        return result
+
     def emit(self, record: logging.LogRecord) -> None:
-        # A sink that logs its own failure must not loop back into the sink.
+        if record.name == __name__:
+            return
+        # A sink that logs through another logger must not loop back into the sink.
         if getattr(self._local, "active", False):
             return
         self._local.active = True

@@ -385,3 +385,67 @@ def test_queue_sink_flushes_in_batches(request_):
     assert [json.loads(item)["seq"] for item in queue.partitions["p"]] == list(range(1, 251))
     assert sink.pending == 0
     assert set(queue.timeouts) == {7}
+
+
+def test_log_handler_and_logging_sink_no_deadlock(request_):
+    import logging
+
+    in_write = threading.Event()
+    formatting = threading.Event()
+    log = logging.getLogger("finetune.test_events.deadlock")
+
+    class LoggingSink(ListSink):
+        """Logs from inside write(), as ModalQueueSink does when a put fails."""
+
+        def write(self, event):
+            if event["type"] == "heartbeat":
+                in_write.set()
+                formatting.wait(5)
+                log.warning("queue put failed")
+            super().write(event)
+
+    class SignallingFormatter(logging.Formatter):
+        def format(self, record):
+            formatting.set()
+            return super().format(record)
+
+    sink = LoggingSink()
+    emitter = make_emitter(request_, sink)
+    handler = EventLogHandler(emitter)
+    handler.setFormatter(SignallingFormatter())
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+
+    def log_from_main():
+        in_write.wait(5)
+        log.info("step done")
+
+    heartbeat = threading.Thread(target=emitter.emit, args=("heartbeat", {"step": 1}), daemon=True)
+    main = threading.Thread(target=log_from_main, daemon=True)
+    try:
+        heartbeat.start()
+        main.start()
+        heartbeat.join(10)
+        main.join(10)
+    finally:
+        log.removeHandler(handler)
+
+    assert not heartbeat.is_alive()
+    assert not main.is_alive()
+    assert sorted(e["data"].get("message", "") for e in sink.of_type("log")) == ["queue put failed", "step done"]
+
+
+def test_log_handler_skips_sink_warnings(request_):
+    import logging
+
+    sink = ListSink()
+    handler = EventLogHandler(make_emitter(request_, sink))
+    events_logger = logging.getLogger("finetune.events")
+    events_logger.addHandler(handler)
+    try:
+        events_logger.warning("queue put failed 5 times")
+    finally:
+        events_logger.removeHandler(handler)
+
+    assert sink.events == []
