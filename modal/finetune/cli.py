@@ -128,6 +128,32 @@ def command_serve(args) -> int:
     return EXIT_OK
 
 
+def command_verify(args) -> int:
+    from .verify import verify
+
+    _setup_logging()
+    result = verify(args.merged, args.base_model)
+    print(result.to_json())
+    return EXIT_OK if result.deployable else EXIT_FAILED
+
+
+def command_generate(args) -> int:
+    import json
+
+    from . import completion
+
+    _setup_logging()
+    model, tokenizer = completion.load(args.model)
+    reply = completion.generate(model, tokenizer, args.prompt, args.reasoning_effort, args.max_new_tokens)
+    print(json.dumps({
+        "answer": reply.answer,
+        "reasoning": reply.reasoning,
+        "prompt_tokens": reply.prompt_tokens,
+        "completion_tokens": reply.completion_tokens,
+    }))
+    return EXIT_OK
+
+
 def validate_request_file(path: str | Path) -> list[str]:
     """Return the problems of a stage request file (empty when valid).
 
@@ -190,6 +216,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", required=True, type=int, help="TCP port to listen on")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.set_defaults(handler=command_serve)
+
+    check = commands.add_parser("verify", help="run the merge verification gate; prints a JSON verdict")
+    check.add_argument("--merged", required=True, help="merged model folder")
+    check.add_argument("--base-model", required=True, help="base model name or folder to compare with")
+    check.set_defaults(handler=command_verify)
+
+    generate = commands.add_parser("generate", help="answer one prompt with a model; prints JSON")
+    generate.add_argument("--model", required=True, help="model name or folder")
+    generate.add_argument("--prompt", required=True, help="user message")
+    generate.add_argument("--reasoning-effort", default="low", choices=["low", "medium", "high"])
+    generate.add_argument("--max-new-tokens", type=int, default=64, help="tokens to generate (default 64)")
+    generate.set_defaults(handler=command_generate)
 
     validate = commands.add_parser("validate-request", help="check a stage request file")
     validate.add_argument("file", help="stage request JSON file")

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import harmony
+from .completion import analysis_text
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +112,12 @@ class ChatModel:
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": harmony.final_answer(generated)},
+                    "message": {
+                        "role": "assistant",
+                        "content": harmony.final_answer(generated),
+                        # The analysis channel, named as vLLM names it for gpt-oss; null when absent.
+                        "reasoning_content": analysis_text(generated),
+                    },
                     "finish_reason": "stop" if finished else "length",
                 }
             ],
