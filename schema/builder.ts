@@ -2,6 +2,8 @@ import SchemaBuilder from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import { GraphQLError } from 'graphql';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import type PrismaTypes from '../prisma/generated/pothos-types.js';
 import { getDatamodel } from '../prisma/generated/pothos-types.js';
@@ -19,9 +21,22 @@ export const builder = new SchemaBuilder<{
     JSON: { Input: unknown; Output: unknown };
   };
   DefaultFieldNullability: false;
+  AuthScopes: { read: boolean; write: boolean; admin: boolean };
 }>({
-  plugins: [ErrorsPlugin, PrismaPlugin, RelayPlugin],
+  // Scope auth first, so no other plugin's wrapper runs before the check.
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin],
   defaultFieldNullability: false,
+  scopeAuth: {
+    // Checked once when a subscription starts, not on every event.
+    authorizeOnSubscribe: true,
+    authScopes: (ctx) => ({ read: ctx.auth.scopes.has('read'), write: ctx.auth.scopes.has('write'), admin: ctx.auth.scopes.has('admin') }),
+    unauthorizedError: (_parent, ctx, info) => {
+      const who = ctx.auth.kind === 'key' ? `API key "${ctx.auth.key.name}" (scopes: ${[...ctx.auth.scopes].join(', ')})` : 'this request';
+      return new GraphQLError(`Not allowed: ${who} may not use ${info.parentType.name}.${info.fieldName}. Use a key with the scope this field requires (read: queries and subscriptions, write: launch, cancel, retry, deploy, admin: API keys).`, {
+        extensions: { code: 'FORBIDDEN' },
+      });
+    },
+  },
   prisma: {
     // Each server (and each test) has its own database, so the client comes from the context.
     client: (ctx) => ctx.prisma,
@@ -44,6 +59,8 @@ export const builder = new SchemaBuilder<{
 builder.addScalarType('DateTime', DateTimeResolver);
 builder.addScalarType('JSON', JSONResolver);
 
-builder.queryType({});
-builder.mutationType({});
-builder.subscriptionType({});
+// Every root field needs a scope: queries and subscriptions `read`, mutations `write`.
+// Key management fields replace these with `admin` (schema/auth.ts).
+builder.queryType({ authScopes: { read: true } });
+builder.mutationType({ authScopes: { write: true } });
+builder.subscriptionType({ authScopes: { read: true } });

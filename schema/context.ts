@@ -1,3 +1,4 @@
+import type { AccessControl, Principal } from '../server/auth/index.js';
 import type { Config } from '../server/config.js';
 import type { PrismaClient } from '../server/db/index.js';
 import type { DeploymentService } from '../server/deployments/service.js';
@@ -13,9 +14,14 @@ export interface AppServices {
   config: Config;
   jobs: JobService;
   deployments: DeploymentService;
+  access: AccessControl;
 }
 
 /** GraphQL context: the app's services plus what identifies this request. */
 export interface Context extends AppServices {
   requestId: string;
+  /** The key (or open mode) the request was authenticated as. */
+  auth: Principal;
+  /** Groups subscriptions while the server runs open: the WebSocket, or the client address over HTTP. */
+  connectionId: string;
 }

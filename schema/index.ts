@@ -9,6 +9,7 @@ import './event.js';
 import './metric.js';
 import './model.js';
 import './deployment.js';
+import './auth.js';
 
 export const schema: GraphQLSchema = builder.toSchema();
 

@@ -5,11 +5,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import type { ExecutionArgs } from 'graphql';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import type { AppServices, Context } from '../schema/context.js';
+import { AccessControl, httpConnectionId, principalOf, secretFromAuthorization, WS_FORBIDDEN, WS_UNAUTHORIZED, type Principal } from './auth/index.js';
+import { maskUnexpectedError } from './auth/plugins.js';
 import { databaseId } from '../schema/ids.js';
 import { schema } from '../schema/index.js';
 import type { Config } from './config.js';
@@ -112,13 +114,30 @@ export async function createApp(options: AppOptions): Promise<App> {
       LOCAL: new LocalRuntime({ python: config.python, pipelineDir: config.pipelineDir, dataDir: config.dataDir, logger, env: options.pipelineEnv }),
     },
   });
-  const services: AppServices = { prisma: db.prisma, pubsub, logger, config, jobs, deployments };
+  const access = new AccessControl(config, db.prisma, logger);
+  await access.init(config.host);
+  const services: AppServices = { prisma: db.prisma, pubsub, logger, config, jobs, deployments, access };
 
   const yoga = createYoga<Record<string, never>, Context>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
-    // `request` is absent for operations that arrive over graphql-ws.
-    context: ({ request }) => ({ ...services, requestId: request?.headers.get('x-request-id') ?? randomUUID() }),
+    // Over graphql-ws, `request` is absent and onSubscribe below passes `auth` and `connectionId`.
+    context: (initial) => {
+      const { request, auth, connectionId, req } = initial as typeof initial & { auth?: Principal; connectionId?: string; req?: IncomingMessage };
+      const principal = auth ?? (request ? principalOf(request) : undefined);
+      if (!principal) throw new Error('request reached the context factory without authentication');
+      return {
+        ...services,
+        requestId: request?.headers.get('x-request-id') ?? randomUUID(),
+        auth: principal,
+        connectionId: connectionId ?? httpConnectionId({ req }),
+      };
+    },
+    plugins: access.plugins() as never,
+    maxRequestBodySize: config.limits.maxBodyBytes,
+    // Without an allow-list no CORS headers are sent, so browsers keep other sites from reading responses.
+    cors: config.corsOrigins.length > 0 ? { origin: config.corsOrigins, allowedHeaders: ['authorization', 'content-type', 'x-graphql-csrf', 'x-request-id'], credentials: false } : false,
+    maskedErrors: { maskError: (error, message) => maskUnexpectedError(error, message, logger) },
     graphiql: { title: 'Tunedeck GraphiQL', subscriptionsProtocol: 'WS' },
     renderGraphiQL,
     landingPage: false,
@@ -149,8 +168,33 @@ export async function createApp(options: AppOptions): Promise<App> {
       // Run socket operations through Yoga's envelop pipeline too (error masking, plugins).
       execute: (args) => (args.rootValue as EnvelopedRunners).execute(args) as never,
       subscribe: (args) => (args.rootValue as EnvelopedRunners).subscribe(args) as never,
+      onConnect: async (ctx) => {
+        const socket = ctx.extra.socket;
+        if (!isAllowedOrigin(ctx.extra.request, config.corsOrigins)) {
+          socket.close(WS_FORBIDDEN, 'Forbidden: this origin may not open a WebSocket; add it to TUNEDECK_CORS_ORIGINS');
+          return false;
+        }
+        const params = ctx.connectionParams ?? {};
+        const credential = params.authorization ?? params.Authorization ?? params.apiKey;
+        try {
+          const principal = await access.authenticator.authenticate(secretFromAuthorization(typeof credential === 'string' ? credential : null));
+          const untrack = access.sessions.addSocket(principal.kind === 'key' ? principal.key.id : null, (code, reason) => socket.close(code, reason));
+          socket.once('close', untrack);
+          Object.assign(ctx.extra, { principal, connectionId: `ws:${randomUUID()}` });
+          return true;
+        } catch (error) {
+          socket.close(WS_UNAUTHORIZED, `Unauthorized: ${(error as Error).message}`.slice(0, 120));
+          return false;
+        }
+      },
       onSubscribe: async (ctx, _id, payload) => {
-        const enveloped = yoga.getEnveloped({ ...ctx, req: ctx.extra.request, socket: ctx.extra.socket, params: payload });
+        const { principal, connectionId } = ctx.extra as typeof ctx.extra & { principal: Principal; connectionId: string };
+        // A key revoked after connect is rejected here, by closing the whole socket.
+        if (principal.kind === 'key' && !(await access.keys.isActive(principal.key.id))) {
+          ctx.extra.socket.close(WS_FORBIDDEN, 'Forbidden: this API key was revoked');
+          return [new GraphQLError('This API key was revoked.', { extensions: { code: 'FORBIDDEN' } })];
+        }
+        const enveloped = yoga.getEnveloped({ ...ctx, req: ctx.extra.request, socket: ctx.extra.socket, params: payload, auth: principal, connectionId });
         const document = enveloped.parse(payload.query);
         const errors = enveloped.validate(enveloped.schema, document);
         if (errors.length > 0) return errors;
@@ -194,6 +238,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     orchestrator,
     server,
     async start(port = config.port, host = config.host) {
+      await access.checkListen(host);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {
@@ -205,6 +250,7 @@ export async function createApp(options: AppOptions): Promise<App> {
         orchestrator.start();
         deployments.start();
       }
+      access.start();
       const address = server.address() as AddressInfo;
       const shownHost = address.address.includes(':') ? `[${address.address}]` : address.address;
       return { port: address.port, host: address.address, url: `http://${shownHost}:${address.port}` };
@@ -213,6 +259,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       if (stopped) return;
       stopped = true;
       clearInterval(pingTimer);
+      access.stop();
       await orchestrator.stop();
       await deployments.stop();
       await wsServer.dispose();
@@ -252,10 +299,39 @@ async function handleHttp(req: IncomingMessage, res: ServerResponse, deps: HttpD
   }
   const logs = /^\/api\/jobs\/([^/]+)\/logs$/.exec(url.pathname);
   if (logs && req.method === 'GET') {
+    if (!(await authorizeRead(req, res, deps.services))) return;
     await sendLogs(res, deps, databaseId(decodeURIComponent(logs[1]!), 'Job'), url.searchParams);
     return;
   }
   await serveStatic(url.pathname, res);
+}
+
+/** Checks the key of a plain HTTP request (log downloads) for the read scope; answers 401/403 itself when it fails. */
+async function authorizeRead(req: IncomingMessage, res: ServerResponse, services: AppServices): Promise<boolean> {
+  let principal: Principal;
+  try {
+    principal = await services.access.authenticator.authenticate(secretFromAuthorization(req.headers.authorization));
+  } catch (error) {
+    res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8', 'www-authenticate': 'Bearer' });
+    res.end(`${(error as Error).message}\n`);
+    return false;
+  }
+  if (principal.scopes.has('read')) return true;
+  res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' });
+  res.end('Not allowed: this API key lacks the read scope.\n');
+  return false;
+}
+
+/** True for WebSocket upgrades from non-browser clients (no Origin), from this server's own page, or from an allowed origin. */
+function isAllowedOrigin(req: IncomingMessage, allowed: string[]): boolean {
+  const origin = req.headers.origin;
+  if (!origin) return true;
+  if (allowed.includes(origin)) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
 }
 
 async function sendLogs(res: ServerResponse, deps: HttpDeps, jobId: string, params: URLSearchParams): Promise<void> {

@@ -67,6 +67,15 @@ const envSchema = z.object({
   TUNEDECK_TOKENS_PER_SECOND: z.coerce.number().positive().default(2400),
   TUNEDECK_ALLOW_INSECURE: booleanFromEnv.default(false),
   TUNEDECK_CORS_ORIGINS: z.string().optional(),
+  TUNEDECK_MAX_QUERY_DEPTH: z.coerce.number().int().min(2).max(100).default(12),
+  TUNEDECK_MAX_QUERY_COST: z.coerce.number().int().min(100).default(500_000),
+  TUNEDECK_MAX_ALIASES: z.coerce.number().int().min(0).max(1000).default(15),
+  TUNEDECK_MAX_DIRECTIVES: z.coerce.number().int().min(0).max(1000).default(10),
+  TUNEDECK_MAX_TOKENS: z.coerce.number().int().min(100).max(1_000_000).default(2000),
+  TUNEDECK_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(100_000_000).default(262_144),
+  TUNEDECK_MUTATIONS_PER_MINUTE: z.coerce.number().min(1).max(100_000).default(60),
+  TUNEDECK_MUTATION_BURST: z.coerce.number().int().min(1).max(100_000).default(60),
+  TUNEDECK_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(10_000).default(50),
   NODE_ENV: z.string().optional(),
 });
 
@@ -93,6 +102,27 @@ export interface Config {
   tokensPerSecond: number;
   allowInsecure: boolean;
   corsOrigins: string[];
+  limits: RequestLimits;
+}
+
+/** Per-request and per-key limits; `.env.example` gives each default and its reason. */
+export interface RequestLimits {
+  /** Deepest selection nesting; fragment spreads count as a level. */
+  maxDepth: number;
+  /** GraphQL Armor's cost: objects 2, scalars 1, times 1.5 per level, times `first`/`last` (variables included). */
+  maxCost: number;
+  maxAliases: number;
+  maxDirectives: number;
+  /** Lexer tokens in one document. */
+  maxTokens: number;
+  /** HTTP request body, in bytes. */
+  maxBodyBytes: number;
+  /** Sustained mutation rate per key (per server while open), in root mutation fields per minute. */
+  mutationsPerMinute: number;
+  /** Mutations a key may send at once before the per-minute rate applies. */
+  mutationBurst: number;
+  /** Live subscriptions per key, or per connection while the server runs open. */
+  maxSubscriptions: number;
 }
 
 const projectRoot = path.resolve(import.meta.dirname, '..');
@@ -133,5 +163,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .split(',')
       .map((origin) => origin.trim())
       .filter(Boolean),
+    limits: {
+      maxDepth: values.TUNEDECK_MAX_QUERY_DEPTH,
+      maxCost: values.TUNEDECK_MAX_QUERY_COST,
+      maxAliases: values.TUNEDECK_MAX_ALIASES,
+      maxDirectives: values.TUNEDECK_MAX_DIRECTIVES,
+      maxTokens: values.TUNEDECK_MAX_TOKENS,
+      maxBodyBytes: values.TUNEDECK_MAX_BODY_BYTES,
+      mutationsPerMinute: values.TUNEDECK_MUTATIONS_PER_MINUTE,
+      mutationBurst: values.TUNEDECK_MUTATION_BURST,
+      maxSubscriptions: values.TUNEDECK_MAX_SUBSCRIPTIONS,
+    },
   };
 }

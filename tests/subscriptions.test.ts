@@ -83,7 +83,8 @@ describe('jobEvents subscription', () => {
   it('streams over server-sent events too', async () => {
     const controller = new AbortController();
     const response = await fetch(`${server.graphqlUrl}?query=${encodeURIComponent('subscription ($id: ID!) { jobEvents(jobId: $id, afterSeq: 6) { seq } }')}&variables=${encodeURIComponent(JSON.stringify({ id: jobId }))}`, {
-      headers: { accept: 'text/event-stream' },
+      // A GET has no JSON content type, so CSRF prevention requires this header.
+      headers: { accept: 'text/event-stream', 'x-graphql-csrf': '1' },
       signal: controller.signal,
     });
     expect(response.headers.get('content-type')).toMatch(/text\/event-stream/);
