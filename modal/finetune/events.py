@@ -103,10 +103,12 @@ class ListSink:
 class ModalQueueSink:
     """Puts events as JSON strings into one partition of a `modal.Queue`.
 
-    Events are buffered and sent in order. A failed put is retried with exponential
-    backoff and jitter, `max_attempts` times per write. Events that still fail stay
-    buffered and go out with the next write or `close()`. When the buffer contains
-    `max_buffered` events, the oldest is dropped and counted in `dropped`.
+    Events are buffered and sent in order, in batches. A failed put never sleeps in the
+    caller's thread: the events stay buffered, and the next write after an exponential
+    backoff with jitter tries again, so training goes on while the queue is away.
+    `close()` is the exception: it retries up to `max_attempts` times, sleeping between
+    tries, before it gives up. When the buffer contains `max_buffered` events, the
+    oldest is dropped and counted in `dropped`.
     """
 
     def __init__(
@@ -116,10 +118,11 @@ class ModalQueueSink:
         *,
         max_attempts: int = 5,
         base_delay_seconds: float = 0.5,
-        max_delay_seconds: float = 10.0,
+        max_delay_seconds: float = 30.0,
         max_buffered: int = 5000,
         put_timeout_seconds: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         size = len(partition.encode("utf-8"))
         if not 1 <= size <= 64:
@@ -132,10 +135,13 @@ class ModalQueueSink:
         self._base_delay = base_delay_seconds
         self._max_delay = max_delay_seconds
         self._sleep = sleep
+        self._clock = clock
         self._buffer: deque[str] = deque()
         self._max_buffered = max_buffered
         self._put_timeout = put_timeout_seconds
         self._lock = threading.RLock()
+        self._failures = 0
+        self._next_attempt_at = 0.0
         self.dropped = 0
 
     @property
@@ -148,26 +154,32 @@ class ModalQueueSink:
             if len(self._buffer) >= self._max_buffered:
                 self._buffer.popleft()
                 self.dropped += 1
-                logger.warning(
-                    "event buffer full (%d events): dropped the oldest event, %d dropped so far",
-                    self._max_buffered,
-                    self.dropped,
-                )
+                if self.dropped == 1 or self.dropped % 100 == 0:
+                    logger.warning(
+                        "event buffer full (%d events): dropped the oldest event, "
+                        "%d dropped so far",
+                        self._max_buffered,
+                        self.dropped,
+                    )
             self._buffer.append(json.dumps(event, ensure_ascii=False, allow_nan=False))
-            self._flush_locked()
+            if self._clock() >= self._next_attempt_at:
+                self._try_flush()
 
     def close(self) -> None:
+        """Deliver the buffer, retrying with sleeps; log what stays undelivered."""
         with self._lock:
-            self._flush_locked()
-            if self._buffer:
-                logger.error(
-                    "closing the event sink with %d undelivered events in partition %s",
-                    len(self._buffer),
-                    self._partition,
-                )
+            for attempt in range(1, self._max_attempts + 1):
+                if self._try_flush():
+                    return
+                if attempt < self._max_attempts:
+                    self._sleep(max(0.0, self._next_attempt_at - self._clock()))
+            logger.error(
+                "closing the event sink with %d undelivered events in partition %s",
+                len(self._buffer),
+                self._partition,
+            )
 
-    def _flush_locked(self) -> None:
-        failures = 0
+    def _try_flush(self) -> bool:
         while self._buffer:
             items = list(itertools.islice(self._buffer, _QUEUE_BATCH_SIZE))
             try:
@@ -177,28 +189,27 @@ class ModalQueueSink:
                     items, timeout=self._put_timeout, partition=self._partition
                 )
             except Exception as exc:  # noqa: BLE001 - any SDK or network failure is retried
-                failures += 1
-                if failures == self._max_attempts:
-                    logger.warning(
-                        "queue put failed %d times, keeping %d events buffered: %s",
-                        failures,
-                        len(self._buffer),
-                        exc,
-                    )
-                    return
-                delay = min(self._max_delay, self._base_delay * 2 ** (failures - 1))
+                self._failures += 1
+                delay = min(self._max_delay, self._base_delay * 2 ** (self._failures - 1))
                 delay *= random.uniform(0.5, 1.0)
+                self._next_attempt_at = self._clock() + delay
                 logger.warning(
-                    "queue put failed (attempt %d of %d), retrying in %.2f s: %s",
-                    failures,
-                    self._max_attempts,
+                    "queue put failed (%d in a row), keeping %d events buffered, next try "
+                    "in %.2f s: %s",
+                    self._failures,
+                    len(self._buffer),
                     delay,
                     exc,
                 )
-                self._sleep(delay)
-                continue
+                return False
             for _ in items:
                 self._buffer.popleft()
+
+        if self._failures:
+            logger.info("queue put succeeded after %d failed tries", self._failures)
+        self._failures = 0
+        self._next_attempt_at = 0.0
+        return True
 
 
 class EventEmitter:

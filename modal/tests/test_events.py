@@ -266,39 +266,81 @@ def test_queue_sink_puts_json_strings(request_, event_schema):
         event_schema.validate(event)
 
 
-def test_queue_sink_retries_with_backoff(request_):
+class FakeClock:
+    """Monotonic clock for the queue sink; sleeping advances it."""
+
+    def __init__(self):
+        self.now = 100.0
+        self.sleeps = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def make_queue_sink(queue, clock, **options):
+    return ModalQueueSink(queue, "p", clock=clock, sleep=clock.sleep, **options)
+
+
+def delivered_seqs(queue):
+    return [json.loads(item)["seq"] for item in queue.partitions.get("p", [])]
+
+
+def test_queue_sink_backs_off_without_sleeping(request_):
     queue = FakeModalQueue(failures=2)
-    delays = []
-    sink = ModalQueueSink(queue, "job_example", base_delay_seconds=1.0, sleep=delays.append)
-
-    make_emitter(request_, sink).emit("status", {"status": "TRAINING"})
-
-    assert len(queue.partitions["job_example"]) == 1
-    assert queue.calls == 3
-    assert len(delays) == 2
-    assert 0.5 <= delays[0] <= 1.0
-    assert 1.0 <= delays[1] <= 2.0
-    assert sink.pending == 0
-
-
-def test_queue_sink_buffers_until_queue_returns(request_):
-    queue = FakeModalQueue(failures=3)
-    sink = ModalQueueSink(queue, "job_example", max_attempts=2, sleep=lambda _: None)
-    emitter = make_emitter(request_, sink)
+    clock = FakeClock()
+    emitter = make_emitter(request_, make_queue_sink(queue, clock, base_delay_seconds=1.0))
 
     emitter.emit("status", {"status": "TRAINING"})
-    assert sink.pending == 1
-    assert queue.partitions == {}
     emitter.emit("heartbeat", {"step": 1})
+    calls_during_backoff = queue.calls
+    clock.now += 1.0
+    emitter.emit("heartbeat", {"step": 2})
+    clock.now += 2.0
+    emitter.emit("heartbeat", {"step": 3})
 
-    delivered = [json.loads(item)["seq"] for item in queue.partitions["job_example"]]
-    assert delivered == [1, 2]
+    assert calls_during_backoff == 1
+    assert queue.calls == 3
+    assert clock.sleeps == []
+    assert delivered_seqs(queue) == [1, 2, 3, 4]
+
+
+def test_queue_sink_close_retries_with_sleeps(request_):
+    queue = FakeModalQueue(failures=3)
+    clock = FakeClock()
+    sink = make_queue_sink(queue, clock, base_delay_seconds=1.0)
+    emitter = make_emitter(request_, sink)
+    emitter.emit("status", {"status": "TRAINING"})
+
+    sink.close()
+
+    assert delivered_seqs(queue) == [1]
+    assert len(clock.sleeps) == 2
+    assert 1.0 <= clock.sleeps[0] <= 2.0
+    assert 2.0 <= clock.sleeps[1] <= 4.0
     assert sink.pending == 0
+
+
+def test_queue_sink_close_gives_up(request_):
+    queue = FakeModalQueue(failures=100)
+    clock = FakeClock()
+    sink = make_queue_sink(queue, clock, max_attempts=3)
+    make_emitter(request_, sink).emit("status", {"status": "TRAINING"})
+
+    sink.close()
+
+    assert queue.calls == 1 + 3
+    assert len(clock.sleeps) == 2
+    assert sink.pending == 1
 
 
 def test_queue_sink_drops_oldest_when_full(request_):
     queue = FakeModalQueue(failures=100)
-    sink = ModalQueueSink(queue, "p", max_attempts=1, max_buffered=3, sleep=lambda _: None)
+    clock = FakeClock()
+    sink = make_queue_sink(queue, clock, max_buffered=3)
     emitter = make_emitter(request_, sink)
     for step in range(5):
         emitter.emit("heartbeat", {"step": step})
@@ -306,7 +348,7 @@ def test_queue_sink_drops_oldest_when_full(request_):
 
     sink.close()
 
-    assert [json.loads(item)["seq"] for item in queue.partitions["p"]] == [3, 4, 5]
+    assert delivered_seqs(queue) == [3, 4, 5]
     assert sink.dropped == 2
 
 
@@ -370,19 +412,19 @@ def test_nested_emit_does_not_deadlock(request_):
 
 
 def test_queue_sink_flushes_in_batches(request_):
-    queue = FakeModalQueue(failures=250)
-    sink = ModalQueueSink(queue, "p", max_attempts=1, put_timeout_seconds=7, sleep=lambda _: None)
+    queue = FakeModalQueue(failures=1)
+    clock = FakeClock()
+    sink = make_queue_sink(queue, clock, put_timeout_seconds=7)
     emitter = make_emitter(request_, sink)
     for step in range(250):
         emitter.emit("heartbeat", {"step": step})
     assert sink.pending == 250
     queue.calls = 0
-    queue.failures = 0
 
     sink.close()
 
     assert queue.calls == 3
-    assert [json.loads(item)["seq"] for item in queue.partitions["p"]] == list(range(1, 251))
+    assert delivered_seqs(queue) == list(range(1, 251))
     assert sink.pending == 0
     assert set(queue.timeouts) == {7}
 
