@@ -32,6 +32,7 @@ def run_dataset_stage(
     emitter,
     cancel_event: threading.Event,
     on_step=None,
+    after_checkpoint=None,
 ) -> dict:
     from . import evaluate, export, train
     from .cleaning import prepare_conversations
@@ -75,6 +76,8 @@ def run_dataset_stage(
 
     def on_checkpoint(step: int, folder: Path) -> None:
         size = export.folder_bytes(folder) if folder.exists() else None
+        if after_checkpoint is not None:
+            after_checkpoint(folder)
         emitter.emit("checkpoint", {"step": step, "path": str(folder), "bytes": size})
 
     outcome = train.train(
@@ -174,6 +177,7 @@ def run_stage(
     cancel_event: threading.Event | None = None,
     *,
     cancel_means_interrupt: bool = False,
+    after_checkpoint=None,
 ) -> dict:
     """Run the stage and send its status and result events; return the result data.
 
@@ -181,6 +185,8 @@ def run_stage(
     Locally that ends the stage as CANCELLED. With cancel_means_interrupt (on Modal,
     where SIGTERM means the container is being preempted or shut down) no result is sent
     and StageInterrupted is raised, so the platform's retry resumes from the checkpoint.
+    after_checkpoint(folder) runs after each checkpoint is written and before its event
+    is sent (on Modal it commits the Volume, so the event never names an unsaved folder).
     """
     from .events import EventLogHandler
     from .train import TrainingCancelled
@@ -202,7 +208,9 @@ def run_stage(
         if request.stage == "merge":
             result = run_merge_stage(request, emitter)
         else:
-            result = run_dataset_stage(request, emitter, cancel_event, on_step=record_step)
+            result = run_dataset_stage(
+                request, emitter, cancel_event, on_step=record_step, after_checkpoint=after_checkpoint
+            )
         emitter.status("SUCCEEDED")
     except TrainingCancelled as cancelled:
         if cancel_means_interrupt:

@@ -94,3 +94,20 @@ def test_second_run_starts_from_adapter_then_merges(dataset_request, tmp_path, c
     assert merged["merged_path"] == str(tmp_path / "merge" / "merged")
     assert statuses(merge_sink) == ["MERGING", "SUCCEEDED"]
     assert merge_sink.of_type("artifact")[0]["data"]["kind"] == "merged_model"
+
+
+def test_interrupt_mode_raises_without_result(dataset_request):
+    import threading
+
+    from finetune.stages import StageInterrupted
+
+    request = StageRequest.model_validate(dataset_request())
+    sink = ListSink()
+    interrupted = threading.Event()
+    interrupted.set()
+
+    with pytest.raises(StageInterrupted):
+        run_stage(request, EventEmitter(request, sink), interrupted, cancel_means_interrupt=True)
+
+    assert sink.of_type("result") == []
+    assert "CANCELLED" not in statuses(sink)
