@@ -46,7 +46,7 @@ async function trainPoints(page: Page): Promise<number> {
 }
 
 describe('job lifecycle', () => {
-  it('two-dataset job ends in a model', { timeout: 300_000 }, async () => {
+  it('two-dataset job through deployment', { timeout: 420_000 }, async () => {
     // A second page keeps the jobs list open; the job must appear and finish there without a reload.
     const listPage = await browser.newPage({ viewport: { width: 1280, height: 700 } });
     await listPage.goto(`${app.url}/#/jobs`);
@@ -110,9 +110,27 @@ describe('job lifecycle', () => {
     const card = page.locator('.model-card[data-model-name="browser-e2e"]');
     await card.waitFor();
     expect(await card.locator('[data-metric="finalTrainLoss"]').textContent()).not.toBe('—');
-    await card.getByRole('button', { name: 'Deploy' }).click();
-    expect(await card.locator('[aria-live]').textContent()).toContain('not available yet');
     await screenshot(page, 'models');
+
+    // Verification enables Deploy; the local runtime serves the merged tiny model.
+    const deploy = card.getByRole('button', { name: 'Deploy', exact: true });
+    await card.locator('[data-status="DEPLOYABLE"]').waitFor({ timeout: 120_000 });
+    await deploy.click();
+    await card.locator('[data-status="READY"]').waitFor({ timeout: 120_000 });
+    expect(await card.locator('.endpoint code').textContent()).toMatch(/^http/);
+    expect(await card.getByRole('button', { name: 'Delete' }).isDisabled()).toBe(true);
+    await card.getByRole('button', { name: 'Test', exact: true }).click();
+    await card.getByLabel('Prompt').fill('What should I eat in Lisbon?');
+    await card.getByRole('button', { name: 'Send prompt' }).click();
+    await card.locator('.completion .answer').waitFor({ timeout: 60_000 });
+    expect(await card.locator('.completion h3').first().textContent()).toMatch(/Fine-tuned · \d+ ms/);
+    await screenshot(page, 'model-deployed');
+
+    await card.getByRole('button', { name: 'Undeploy' }).click();
+    await card.getByText('not deployed').or(card.locator('[data-status="STOPPED"]')).first().waitFor({ timeout: 60_000 });
+    page.once('dialog', (dialog) => void dialog.accept());
+    await card.getByRole('button', { name: 'Delete' }).click();
+    await page.getByText('No models yet').waitFor();
 
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${app.url}/#/jobs/${jobId}`);

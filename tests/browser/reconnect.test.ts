@@ -31,11 +31,8 @@ async function launchTinyJob(): Promise<string> {
       executor: 'LOCAL',
       modelName: 'tunedeck/tiny-gpt-oss',
       maxSeqLength: 512,
-      training: { ...TINY_TRAINING, maxStepsPerDataset: 16 },
-      datasets: [
-        { source: 'LOCAL', path: `${SAMPLES_DIR}/transcripts.csv`, priority: 1 },
-        { source: 'LOCAL', path: `${SAMPLES_DIR}/qa_quality.csv`, priority: 2 },
-      ],
+      training: { ...TINY_TRAINING, maxStepsPerDataset: 20 },
+      datasets: [{ source: 'LOCAL', path: `${SAMPLES_DIR}/transcripts.csv`, priority: 1 }],
     },
   });
   const id = response.data?.launchJob?.data?.job?.id;

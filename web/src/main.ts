@@ -5,7 +5,7 @@ import { route, startRouter } from './router.js';
 import { jobView } from './views/job/view.js';
 import { jobsView } from './views/jobs.js';
 import { launchView } from './views/launch/view.js';
-import { modelsView } from './views/models.js';
+import { modelsView } from './views/models/view.js';
 
 const CONNECTION_TEXT: Record<ConnectionState, string> = {
   connecting: 'Connecting to the server…',
