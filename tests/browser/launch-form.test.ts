@@ -85,12 +85,14 @@ describe('launch form', () => {
       gpu.value = 'Z9000';
       gpu.dispatchEvent(new Event('change', { bubbles: true }));
     });
-    await page.getByRole('button', { name: 'Launch job' }).click();
+    // Submit from the keyboard: Enter in a text field submits the form.
+    await control(page, 'name').press('Enter');
     await page.waitForFunction(() => document.querySelector('[data-error-for="gpu.type"]')?.textContent?.includes('gpu.type must be one of'));
 
     expect(operations).toContain('LaunchJob');
     expect(await fieldError(page, 'gpu.type')).toContain('Z9000');
     expect(await control(page, 'gpu.type').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.evaluate(() => (document.activeElement as HTMLSelectElement | null)?.name)).toBe('gpu.type');
     expect(await page.locator('.field-error:not(:empty)').count()).toBe(1);
     expect(page.url()).toContain('#/launch');
     await screenshot(page, 'launch-form-server-error');
