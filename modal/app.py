@@ -78,7 +78,7 @@ PREPARE_TIMEOUT = 1 * HOURS
 # Retries after a crash; preempted inputs are restarted by Modal and resume from the
 # newest checkpoint in the checkpoints Volume.
 TRAIN_RETRIES = modal.Retries(max_retries=3, backoff_coefficient=2.0, initial_delay=30.0)
-# The merge holds the bf16 base and merged weights (about 42 GB each) during its check.
+# During its check the merge keeps the bf16 base and merged weights (about 42 GB each) in memory.
 MERGE_MEMORY_MB = 160 * 1024
 
 # ---------------------------------------------------------------- model

@@ -1,8 +1,8 @@
 """Command line of the pipeline: `python -m finetune <command>`.
 
-stdout carries only JSON event lines: at start-up the real stdout is moved to a private
-file descriptor for the event sink, and file descriptor 1 is pointed at stderr, so prints
-from libraries (and from C code) land in stderr instead.
+stdout carries only JSON event lines. At start-up the real stdout moves to a private file
+descriptor for the event sink and file descriptor 1 is pointed at stderr, so prints from
+libraries (and from C code) land in stderr instead.
 
 Exit codes: 0 when the stage succeeded, 1 when it failed or the input is invalid, 130
 when it was cancelled by SIGTERM or SIGINT.

@@ -26,8 +26,8 @@ class EvalResult:
 def evaluation_loss(model, samples: Sequence[TokenizedSample]) -> EvalResult:
     """Return the mean loss per response token over the samples and its perplexity.
 
-    Each sample runs on its own so padding never changes the result; the loss is weighted
-    by the number of response tokens, which is what a single batched pass would give.
+    Each sample runs on its own, so padding never changes the result. The loss is weighted
+    by the number of response tokens, as a single batched pass would weight it.
     """
     import torch
 

@@ -9,6 +9,13 @@ bit uses bitsandbytes, not MXFP4, so the merged weights come from the dequantise
 base rather than the quantised weights the adapter was trained against; the small
 difference this makes is the usual QLoRA trade-off. The tiny CPU model is float32 and
 has no quantisation.
+
+NOTE: an adapter trained through Unsloth names its expert targets gate_proj, up_proj and
+down_proj. Whether PEFT matches those names to the fused experts of the transformers
+GptOss model during this merge was not checked on a GPU. If it does not, PEFT loads
+the adapter with missing keys, so the merged model gets the attention deltas but not the
+expert deltas. Unsloth's `save_pretrained_merged(..., save_method="merged_16bit")` is
+then the path to wire in.
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """A small OpenAI-compatible HTTP server for a merged model, for local deployments.
 
 Endpoints: `GET /health` and `POST /v1/chat/completions` (non-streaming; messages,
-max_tokens, temperature). Requests are served one at a time because generation holds
-the model. On Modal, merged weights are served with vLLM instead; `vllm_command`
+max_tokens, temperature). Generation runs one request at a time, behind a lock. On Modal, merged weights are served with vLLM instead; `vllm_command`
 returns that command line.
 """
 
@@ -29,7 +28,7 @@ STOP_TOKENS = ("<|return|>", "<|end|>", "<|call|>")
 
 
 class RequestError(ValueError):
-    """A client error, answered with HTTP 400 and an OpenAI-style error body."""
+    """A client error, returned as HTTP 400 with an OpenAI-style error body."""
 
 
 def vllm_command(model_dir: str, port: int = 8000, served_name: str | None = None) -> list[str]:

@@ -2,7 +2,7 @@
 
 `run_stage` sends every event of the stage through the emitter and always ends with a
 `result` event, whose data it also returns. Expected failures (bad data, too few rows,
-non-finite loss, a failed merge check) become a FAILED result with an `error` event; a
+non-finite loss, a failed merge check) become a FAILED result with an `error` event. A
 cancel becomes a CANCELLED result.
 """
 

@@ -23,10 +23,11 @@ from .tokenize import CausalCollator, TokenizedSample
 
 logger = logging.getLogger(__name__)
 
-# The LoRA targets of Unsloth's gpt-oss recipe. Unsloth exposes the experts' gate, up and
-# down projections as modules; the transformers GptOss model fuses them into the
-# parameters `mlp.experts.gate_up_proj` and `mlp.experts.down_proj`, which PEFT adapts
-# through `target_parameters` instead.
+# The LoRA targets of Unsloth's gpt-oss notebook, passed to Unsloth by module name.
+# The transformers GptOss model has no gate/up/down modules because it fuses the experts
+# into the parameters `mlp.experts.gate_up_proj` and `mlp.experts.down_proj`. On CPU,
+# PEFT adapts those through `target_parameters` instead.
+# NOTE: how Unsloth maps the gate/up/down names onto gpt-oss experts was not checked on a GPU.
 LORA_TARGET_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 FUSED_EXPERT_PARAMETERS = {
     "gate_proj": "mlp.experts.gate_up_proj",
@@ -82,7 +83,7 @@ def resolve_schedule(request: StageRequest, train_rows: int) -> Schedule:
     """Return the effective length of training.
 
     The request sets max_steps, so training runs exactly that many optimizer steps and
-    repeats the data as often as needed; epochs is what that amounts to. Warmup is
+    repeats the data as often as needed. `epochs` reports what that amounts to. Warmup is
     capped below the total so the learning rate reaches its peak.
     """
     training = request.training
