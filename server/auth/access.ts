@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { GraphQLError } from 'graphql';
 import type { ApiKeyInfo, KeyStore, Scope } from './keys.js';
 
-/** Who sent a request: a key with its scopes, or anyone while the server runs open. */
+/** Sender of a request: a key with its scopes, or anyone while the server runs open. */
 export type Principal = { kind: 'key'; key: ApiKeyInfo; scopes: ReadonlySet<Scope> } | { kind: 'open'; scopes: ReadonlySet<Scope> };
 
 const ALL_SCOPES: ReadonlySet<Scope> = new Set(['read', 'write', 'admin']);
@@ -41,7 +41,7 @@ export function secretFromAuthorization(value: string | null | undefined): strin
  * secret is always checked, even then.
  */
 export class Authenticator {
-  /** Cached answer of `KeyStore.hasActiveKeys`; refreshed by `refresh` and after each change made here. */
+  /** Cached result of `KeyStore.hasActiveKeys`, updated by `refresh` and `keyCreated`. */
   private activeKeys = true;
   private openAllowed = false;
 

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { ApiKey, PrismaClient } from '../db/index.js';
 import type { Logger } from '../logger.js';
 
-/** What a key may do: `read` queries and subscriptions, `write` launch/cancel/retry/deploy, `admin` key management. */
+/** Permissions of a key: `read` queries and subscriptions, `write` launch/cancel/retry/deploy, `admin` key management. */
 export const SCOPES = ['read', 'write', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
@@ -111,7 +111,7 @@ export class KeyStore {
     return row !== null && row.revokedAt === null;
   }
 
-  /** Of the given ids, those that are revoked or gone. */
+  /** Returns those of the given ids whose key is revoked or deleted. */
   async findInactive(ids: readonly string[]): Promise<string[]> {
     if (ids.length === 0) return [];
     const active = await this.prisma.apiKey.findMany({ where: { id: { in: [...ids] }, revokedAt: null }, select: { id: true } });

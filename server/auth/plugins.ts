@@ -10,7 +10,7 @@ import { LIMIT_CODES, limitError } from './query-limits.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { LiveSessions } from './sessions.js';
 
-/** What the access plugins read from the GraphQL context. */
+/** Fields of the GraphQL context that the access plugins read. */
 export interface AccessContext {
   auth: Principal;
   requestId: string;
@@ -50,7 +50,7 @@ function rootFieldCount(args: { document: import('graphql').DocumentNode; operat
   return { operation: operation.operation, fields: Math.max(1, fields) };
 }
 
-/** Applies the per-key token bucket to mutations; each root mutation field costs one token. */
+/** Applies the per-key token bucket to mutations. Each root mutation field costs one token. */
 export function useMutationRateLimit(limiter: RateLimiter, limits: RequestLimits): Plugin<AccessContext> {
   return {
     onExecute({ args, setResultAndStopExecution }) {
@@ -76,25 +76,48 @@ export function useMutationRateLimit(limiter: RateLimiter, limits: RequestLimits
   };
 }
 
-/** Ends `source` when `signal` aborts, sending the abort reason as a last error result. */
-async function* abortable(source: AsyncIterable<ExecutionResult>, signal: AbortSignal, release: () => void): AsyncGenerator<ExecutionResult> {
+/**
+ * Wraps a subscription so that it ends when `signal` aborts, sending the abort reason
+ * as a last error result, and calls `release` once however it ends. `return()` settles
+ * at once: an async generator's own `return()` would wait for the source's next event.
+ */
+function abortable(source: AsyncIterable<ExecutionResult>, signal: AbortSignal, release: () => void): AsyncIterableIterator<ExecutionResult> {
   const iterator = source[Symbol.asyncIterator]();
-  const aborted = new Promise<'aborted'>((resolve) => signal.addEventListener('abort', () => resolve('aborted'), { once: true }));
-  try {
-    for (;;) {
-      const next = signal.aborted ? 'aborted' : await Promise.race([iterator.next(), aborted]);
-      if (next === 'aborted') {
-        yield { errors: [signal.reason as GraphQLError] };
-        return;
-      }
-      if (next.done) return;
-      yield next.value;
-    }
-  } finally {
+  const done: IteratorResult<ExecutionResult> = { done: true, value: undefined };
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
     release();
-    // Not awaited: a generator waiting for its next event finishes its return only after that event.
+    // Not awaited, for the same reason: the source may be waiting for its next event.
     void iterator.return?.()?.catch(() => {});
-  }
+  };
+  const abortResult = (): IteratorResult<ExecutionResult> => ({ done: false, value: { errors: [signal.reason as GraphQLError] } });
+  const aborted = new Promise<'aborted'>((resolve) => signal.addEventListener('abort', () => resolve('aborted'), { once: true }));
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    async next() {
+      if (finished) return done;
+      const next = signal.aborted ? 'aborted' : await Promise.race([iterator.next(), aborted]);
+      if (finished) return done;
+      if (next === 'aborted') {
+        finish();
+        return abortResult();
+      }
+      if (next.done) finish();
+      return next;
+    },
+    async return() {
+      finish();
+      return done;
+    },
+    async throw(error: unknown) {
+      finish();
+      throw error;
+    },
+  };
 }
 
 /** Caps live subscriptions per key (per connection while open) and lets `LiveSessions` end them. */
@@ -144,7 +167,7 @@ export function useErrorMasking(logger: Logger): Plugin<AccessContext> {
         return error;
       }
       const errorId = randomUUID();
-      logger.error({ err: error.originalError, requestId, errorId, path: error.path?.join('.') }, 'unexpected error in a resolver; the client got a masked error');
+      logger.error({ err: error.originalError, requestId, errorId, path: error.path?.join('.') }, 'unexpected error in a resolver, masked for the client');
       return new GraphQLError('Unexpected error.', { nodes: error.nodes, path: error.path, extensions: { code: 'INTERNAL_SERVER_ERROR', errorId, requestId } });
     });
     return { ...result, errors };
@@ -167,14 +190,14 @@ export function useErrorMasking(logger: Logger): Plugin<AccessContext> {
 }
 
 /**
- * Yoga's `maskError` for errors outside resolvers (context, parsing, plugins): expected
- * GraphQL errors pass unchanged; anything else is logged with an error id and masked.
+ * Yoga's `maskError` for errors outside resolvers (context, parsing, plugins).
+ * Expected GraphQL errors pass unchanged, and anything else is logged with an error id and masked.
  */
 export function maskUnexpectedError(error: unknown, message: string, logger: Logger): Error {
   if (error instanceof GraphQLError && isExpected(error)) return error;
   const errorId = randomUUID();
   const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
-  logger.error({ err: original, errorId }, 'unexpected error; the client got a masked error');
+  logger.error({ err: original, errorId }, 'unexpected error, masked for the client');
   return new GraphQLError(message, {
     nodes: error instanceof GraphQLError ? error.nodes : undefined,
     path: error instanceof GraphQLError ? error.path : undefined,

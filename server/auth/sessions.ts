@@ -26,8 +26,13 @@ export class LiveSessions {
     return this.maxPerGroup;
   }
 
+  /** Live subscriptions of all keys and connections. */
+  get liveSubscriptions(): number {
+    return this.subscriptions.size;
+  }
+
   /**
-   * Counts a new subscription; returns null when its group is at the cap. The group is the
+   * Counts a new subscription, or returns null when its group is at the cap. The group is the
    * key, or the connection while the server runs open (no key to group by).
    */
   acquire(principal: Principal, connectionId: string): { signal: AbortSignal; release(): void } | null {
@@ -41,7 +46,7 @@ export class LiveSessions {
     return { signal: entry.controller.signal, release: () => this.subscriptions.delete(entry) };
   }
 
-  /** Tracks a WebSocket; returns the function that stops tracking it. */
+  /** Tracks a WebSocket and returns the function that stops tracking it. */
   addSocket(keyId: string | null, close: (code: number, reason: string) => void): () => void {
     const entry: LiveSocket = { keyId, close };
     this.sockets.add(entry);
@@ -64,7 +69,7 @@ export class LiveSessions {
     return ended;
   }
 
-  /** Ids of keys with a live subscription or socket; null stands for open mode. */
+  /** Ids of keys with a live subscription or socket. The id null is open mode. */
   liveKeys(): Set<string | null> {
     const keys = new Set<string | null>();
     for (const live of this.subscriptions) keys.add(live.keyId);
