@@ -6,8 +6,8 @@ the base in bfloat16 with `Mxfp4Config(dequantize=True)` (transformers), which u
 MXFP4 to bf16 on load, then merges and saves bf16 safetensors (about 42 GB for 21 B
 parameters, so the merge needs that much GPU or CPU memory). Training with Unsloth in 4
 bit uses bitsandbytes, not MXFP4, so the merged weights come from the dequantised bf16
-base rather than the quantised weights the adapter was trained against; the small
-difference this makes is the usual QLoRA trade-off. The tiny CPU model is float32 and
+base rather than the quantised weights the adapter was trained against. That small
+mismatch is the usual QLoRA trade-off. The tiny CPU model is float32 and
 has no quantisation.
 
 NOTE: an adapter trained through Unsloth names its expert targets gate_proj, up_proj and
@@ -134,8 +134,8 @@ def check_merged(
     import torch
     from transformers import AutoModelForCausalLM
 
-    # NOTE: for the 20B model this holds the merged and the base weights at once (about
-    # 84 GB in bf16); device_map="auto" spills what the GPU cannot hold to CPU memory.
+    # NOTE: for the 20B model the merged and the base weights are loaded at once (about
+    # 84 GB in bf16). device_map="auto" puts what does not fit on the GPU in CPU memory.
     big = model_name in MXFP4_MODELS
     try:
         merged = AutoModelForCausalLM.from_pretrained(
