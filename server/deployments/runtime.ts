@@ -12,6 +12,14 @@ export interface GateResult {
   smoke?: { prompt: string; answer: string; base_answer: string } | null;
 }
 
+/** Serving settings of a deployment, as stored on its row. */
+export interface ServingConfig {
+  gpuType: string;
+  maxConcurrentRequests: number;
+  autoScale: boolean;
+  idleTimeoutSeconds: number;
+}
+
 /** A completion from an OpenAI-compatible endpoint, split into Harmony channels. */
 export interface Completion {
   answer: string;
@@ -29,8 +37,10 @@ export interface DeploymentRuntime {
   readonly kind: 'LOCAL' | 'MODAL';
   /** Runs the merge verification gate on a merged model folder. */
   verify(mergedPath: string, baseModel: string): Promise<GateResult>;
-  /** Starts serving; returns the handle and the endpoint URL. */
-  start(deploymentId: string, mergedPath: string): Promise<{ ref: string; endpointUrl: string }>;
+  /** Starts serving; returns the handle, and the endpoint URL when it is known at once. */
+  start(deploymentId: string, mergedPath: string, config: ServingConfig): Promise<{ ref: string; endpointUrl: string | null }>;
+  /** The endpoint URL of a started server, once it has one (a Modal tunnel opens after start-up). */
+  endpoint(ref: string): Promise<string | null>;
   /** True while the serving process is alive. */
   isAlive(ref: string): Promise<boolean>;
   stop(ref: string): Promise<void>;
@@ -96,7 +106,7 @@ export class LocalRuntime implements DeploymentRuntime {
     return path.join(this.options.dataDir, 'deployments', `${deploymentId}.log`);
   }
 
-  async start(deploymentId: string, mergedPath: string): Promise<{ ref: string; endpointUrl: string }> {
+  async start(deploymentId: string, mergedPath: string): Promise<{ ref: string; endpointUrl: string | null }> {
     const port = await freePort();
     await mkdir(path.dirname(this.logFile(deploymentId)), { recursive: true });
     const log = await open(this.logFile(deploymentId), 'a');
@@ -117,6 +127,11 @@ export class LocalRuntime implements DeploymentRuntime {
     } finally {
       await log.close();
     }
+  }
+
+  async endpoint(): Promise<string | null> {
+    // The local server's URL is known when it starts; start() returns it.
+    return null;
   }
 
   async isAlive(ref: string): Promise<boolean> {

@@ -132,12 +132,12 @@ export class DeploymentService {
     if (deployment.status === 'PENDING') {
       const moved = await prisma.deployment.updateMany({ where: { id: deployment.id, status: 'PENDING' }, data: { status: 'DEPLOYING' } });
       if (moved.count === 0) return;
-      const { ref, endpointUrl } = await runtime.start(deployment.id, deployment.model.mergedPath!);
+      const { ref, endpointUrl } = await runtime.start(deployment.id, deployment.model.mergedPath!, deployment);
       await prisma.deployment.update({ where: { id: deployment.id }, data: { externalRef: ref, endpointUrl } });
       this.changed(deployment.modelId);
       return;
     }
-    if (!deployment.externalRef || !deployment.endpointUrl) return;
+    if (!deployment.externalRef) return;
     const alive = await runtime.isAlive(deployment.externalRef);
     if (!alive) {
       const tail = await runtime.describeFailure(deployment.externalRef);
@@ -145,7 +145,12 @@ export class DeploymentService {
       return;
     }
     if (deployment.status === 'DEPLOYING') {
-      if (await isHealthy(deployment.endpointUrl)) {
+      let endpointUrl = deployment.endpointUrl;
+      if (!endpointUrl) {
+        endpointUrl = await runtime.endpoint(deployment.externalRef);
+        if (endpointUrl) await prisma.deployment.update({ where: { id: deployment.id }, data: { endpointUrl } });
+      }
+      if (endpointUrl && (await isHealthy(endpointUrl))) {
         await prisma.deployment.updateMany({ where: { id: deployment.id, status: 'DEPLOYING' }, data: { status: 'READY', readyAt: new Date() } });
         logger.info({ deploymentId: deployment.id, modelId: deployment.modelId, endpointUrl: deployment.endpointUrl }, 'deployment ready');
         this.changed(deployment.modelId);
@@ -210,8 +215,10 @@ export class DeploymentService {
     const model = await this.model(modelId);
     const active = await prisma.deployment.findMany({ where: { modelId, status: { in: ACTIVE } } });
     for (const deployment of active) {
-      if (deployment.externalRef) await this.runtimeFor(model).stop(deployment.externalRef);
+      // Record STOPPED before stopping the process, so the background pass does not see
+      // the process gone and mark the deployment FAILED in between.
       await prisma.deployment.updateMany({ where: { id: deployment.id, status: { in: ACTIVE } }, data: { status: 'STOPPED', stoppedAt: new Date() } });
+      if (deployment.externalRef) await this.runtimeFor(model).stop(deployment.externalRef);
       logger.info({ deploymentId: deployment.id, modelId }, 'deployment stopped');
     }
     this.changed(modelId);
