@@ -3,7 +3,7 @@ import type { TestResult } from '../server/deployments/service.js';
 import { InvalidState, NotFound, ValidationFailed } from '../server/jobs/service.js';
 import { builder } from './builder.js';
 import { ReasoningEffortEnum } from './enums.js';
-import { databaseId, globalId } from './ids.js';
+import { databaseId, globalId, nonEmptyQuery } from './ids.js';
 
 const EndpointConfigInput = builder.inputType('EndpointConfigInput', {
   fields: (t) => ({
@@ -41,7 +41,7 @@ builder.mutationFields((t) => ({
     args: { modelId: t.arg.id({ required: true }), endpointConfig: t.arg({ type: EndpointConfigInput }) },
     resolve: async (query, _root, { modelId, endpointConfig }, ctx) => {
       const deployment = await ctx.deployments.deploy(databaseId(modelId, 'ModelVersion'), endpointConfig ?? {});
-      return ctx.prisma.deployment.findUniqueOrThrow({ ...query, where: { id: deployment.id } });
+      return ctx.prisma.deployment.findUniqueOrThrow({ ...nonEmptyQuery(query), where: { id: deployment.id } });
     },
   }),
   undeployModel: t.prismaField({
@@ -51,7 +51,7 @@ builder.mutationFields((t) => ({
     args: { modelId: t.arg.id({ required: true }) },
     resolve: async (query, _root, { modelId }, ctx) => {
       const model = await ctx.deployments.undeploy(databaseId(modelId, 'ModelVersion'));
-      return ctx.prisma.modelVersion.findUniqueOrThrow({ ...query, where: { id: model.id } });
+      return ctx.prisma.modelVersion.findUniqueOrThrow({ ...nonEmptyQuery(query), where: { id: model.id } });
     },
   }),
   rollbackDeployment: t.prismaField({
@@ -61,7 +61,7 @@ builder.mutationFields((t) => ({
     args: { modelId: t.arg.id({ required: true, description: 'The version deployed now.' }) },
     resolve: async (query, _root, { modelId }, ctx) => {
       const deployment = await ctx.deployments.rollback(databaseId(modelId, 'ModelVersion'));
-      return ctx.prisma.deployment.findUniqueOrThrow({ ...query, where: { id: deployment.id } });
+      return ctx.prisma.deployment.findUniqueOrThrow({ ...nonEmptyQuery(query), where: { id: deployment.id } });
     },
   }),
   deleteModel: t.field({
@@ -102,6 +102,6 @@ builder.subscriptionField('modelUpdated', (t) =>
         }
       })();
     },
-    resolve: (query, modelId: string, _args, ctx) => ctx.prisma.modelVersion.findUniqueOrThrow({ ...query, where: { id: modelId } }),
+    resolve: (query, modelId: string, _args, ctx) => ctx.prisma.modelVersion.findUniqueOrThrow({ ...nonEmptyQuery(query), where: { id: modelId } }),
   }),
 );

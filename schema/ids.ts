@@ -16,3 +16,16 @@ export function databaseId(id: string | number, typename: string): string {
 }
 
 export const globalId = (typename: string, id: string) => encodeGlobalID(typename, id);
+
+/**
+ * Pothos builds `{ select: {} }` when a client selects only `__typename` of a
+ * Prisma object, and Prisma rejects an empty select; drop it in that case.
+ */
+export function nonEmptyQuery<T extends object>(query: T): T {
+  const select = (query as { select?: object }).select;
+  if (select && Object.keys(select).length === 0) {
+    const { select: _empty, ...rest } = query as T & { select?: object };
+    return rest as T;
+  }
+  return query;
+}

@@ -5,7 +5,7 @@ import type { LaunchJobInput as LaunchJobInputShape } from '../server/jobs/input
 import { IdempotencyConflict, InvalidState, NotFound, ValidationFailed } from '../server/jobs/service.js';
 import { ACTIVE_RUN, TERMINAL_RUN } from '../server/jobs/transitions.js';
 import { builder } from './builder.js';
-import { databaseId } from './ids.js';
+import { databaseId, nonEmptyQuery } from './ids.js';
 import { ExecutorKindEnum, JobPhaseEnum, JobStatusEnum, RunStatusEnum } from './enums.js';
 import { JobEstimateType } from './estimate.js';
 import { LaunchJobInput } from './inputs.js';
@@ -165,7 +165,7 @@ builder.queryFields((t) => ({
     type: 'Job',
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
-    resolve: (query, _root, { id }, ctx) => ctx.prisma.job.findUnique({ ...query, where: { id: databaseId(id, 'Job') } }),
+    resolve: (query, _root, { id }, ctx) => ctx.prisma.job.findUnique({ ...nonEmptyQuery(query), where: { id: databaseId(id, 'Job') } }),
   }),
   jobs: t.prismaConnection(
     {
@@ -176,7 +176,7 @@ builder.queryFields((t) => ({
       args: { filter: t.arg({ type: JobFilter }) },
       resolve: (query, _root, { filter }, ctx) =>
         ctx.prisma.job.findMany({
-          ...query,
+          ...nonEmptyQuery(query),
           where: filter?.status?.length ? { status: { in: filter.status } } : {},
           orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
         }),
@@ -188,7 +188,7 @@ builder.queryFields((t) => ({
 
 const LaunchJobPayload = builder.objectRef<{ job: Job; created: boolean }>('LaunchJobPayload').implement({
   fields: (t) => ({
-    job: t.prismaField({ type: 'Job', resolve: (query, payload, _args, ctx) => ctx.prisma.job.findUniqueOrThrow({ ...query, where: { id: payload.job.id } }) }),
+    job: t.prismaField({ type: 'Job', resolve: (query, payload, _args, ctx) => ctx.prisma.job.findUniqueOrThrow({ ...nonEmptyQuery(query), where: { id: payload.job.id } }) }),
     created: t.exposeBoolean('created', { description: 'False when an earlier launch with the same idempotency key returned this job.' }),
     estimate: t.field({ type: JobEstimateType, resolve: (payload) => payload.job.estimate as unknown as JobEstimate }),
   }),
@@ -209,7 +209,7 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, { id }, ctx) => {
       const job = await ctx.jobs.cancel(databaseId(id, 'Job'));
-      return ctx.prisma.job.findUniqueOrThrow({ ...query, where: { id: job.id } });
+      return ctx.prisma.job.findUniqueOrThrow({ ...nonEmptyQuery(query), where: { id: job.id } });
     },
   }),
   retryDatasetRun: t.prismaField({
@@ -219,7 +219,7 @@ builder.mutationFields((t) => ({
     args: { runId: t.arg.id({ required: true }), idempotencyKey: t.arg.string() },
     resolve: async (query, _root, { runId, idempotencyKey }, ctx) => {
       const job = await ctx.jobs.retryRun(databaseId(runId, 'DatasetRun'), idempotencyKey);
-      return ctx.prisma.job.findUniqueOrThrow({ ...query, where: { id: job.id } });
+      return ctx.prisma.job.findUniqueOrThrow({ ...nonEmptyQuery(query), where: { id: job.id } });
     },
   }),
 }));
@@ -230,13 +230,13 @@ builder.subscriptionFields((t) => ({
     description: 'The job, each time its status, phase, progress or a run changes. Sends the current state first.',
     args: { id: t.arg.id({ required: true }) },
     subscribe: (_root, { id }, ctx) => watch(ctx.pubsub.subscribe('job:updated', (payload) => payload.jobId === databaseId(id, 'Job')), databaseId(id, 'Job')),
-    resolve: (query, jobId: string, _args, ctx) => ctx.prisma.job.findUniqueOrThrow({ ...query, where: { id: jobId } }),
+    resolve: (query, jobId: string, _args, ctx) => ctx.prisma.job.findUniqueOrThrow({ ...nonEmptyQuery(query), where: { id: jobId } }),
   }),
   jobsChanged: t.prismaField({
     type: 'Job',
     description: 'Any job that was created or changed state.',
     subscribe: (_root, _args, ctx) => mapIds(ctx.pubsub.subscribe('jobs:changed')),
-    resolve: (query, jobId: string, _args, ctx) => ctx.prisma.job.findUniqueOrThrow({ ...query, where: { id: jobId } }),
+    resolve: (query, jobId: string, _args, ctx) => ctx.prisma.job.findUniqueOrThrow({ ...nonEmptyQuery(query), where: { id: jobId } }),
   }),
 }));
 

@@ -1,5 +1,5 @@
 import { builder } from './builder.js';
-import { databaseId } from './ids.js';
+import { databaseId, nonEmptyQuery } from './ids.js';
 import { DeploymentStatusEnum, ExecutorKindEnum, ModelStatusEnum } from './enums.js';
 
 const ModelMetricsType = builder.objectRef<{ finalTrainLoss: number | null; finalEvalLoss: number | null; perplexity: number | null }>('ModelMetrics').implement({
@@ -60,7 +60,7 @@ builder.queryFields((t) => ({
     type: 'ModelVersion',
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
-    resolve: (query, _root, { id }, ctx) => ctx.prisma.modelVersion.findUnique({ ...query, where: { id: databaseId(id, 'ModelVersion') } }),
+    resolve: (query, _root, { id }, ctx) => ctx.prisma.modelVersion.findUnique({ ...nonEmptyQuery(query), where: { id: databaseId(id, 'ModelVersion') } }),
   }),
   models: t.prismaConnection({
     type: 'ModelVersion',
@@ -69,7 +69,7 @@ builder.queryFields((t) => ({
     description: 'Model versions, newest first.',
     args: { name: t.arg.string({ description: 'Only versions with this name.' }) },
     resolve: (query, _root, { name }, ctx) =>
-      ctx.prisma.modelVersion.findMany({ ...query, where: name ? { name } : {}, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
+      ctx.prisma.modelVersion.findMany({ ...nonEmptyQuery(query), where: name ? { name } : {}, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
     totalCount: (_parent, { name }, ctx) => ctx.prisma.modelVersion.count({ where: name ? { name } : {} }),
   }),
 }));

@@ -168,6 +168,17 @@ describe('estimateJob', () => {
   });
 });
 
+describe('typename-only selections', () => {
+  it('resolve for job, cancelJob and model', async () => {
+    const launched = await post(LAUNCH, { input: tinyJobInput() });
+    const id = launched.data.launchJob.data.job.id;
+    const job = await post('query ($id: ID!) { job(id: $id) { __typename } }', { id });
+    expect(job).toEqual({ data: { job: { __typename: 'Job' } } });
+    const cancelled = await post('mutation ($id: ID!) { cancelJob(id: $id) { __typename ... on CancelJobSuccess { data { __typename } } } }', { id });
+    expect(cancelled).toEqual({ data: { cancelJob: { __typename: 'CancelJobSuccess', data: { __typename: 'Job' } } } });
+  });
+});
+
 describe('jobs connection', () => {
   it('pages newest first and filters by status', async () => {
     const all = await post('{ jobs(first: 2) { totalCount edges { cursor node { createdAt } } pageInfo { hasNextPage endCursor } } }', {});
