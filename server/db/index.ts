@@ -13,11 +13,11 @@ export type * from '../../prisma/generated/client/client.js';
 export interface Database {
   prisma: PrismaClient;
   kind: 'pglite' | 'postgres';
-  /** Where the data lives: a folder for PGlite, the URL without its password for PostgreSQL. */
+  /** Location of the data: a folder for PGlite, the URL without its password for PostgreSQL. */
   location: string;
   /** Names of the migrations applied when the database was opened. */
   appliedMigrations: string[];
-  /** True when the database answers and no committed migration is missing. */
+  /** True when the database responds and no committed migration is missing. */
   isReady(): Promise<boolean>;
   close(): Promise<void>;
 }

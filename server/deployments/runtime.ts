@@ -30,7 +30,7 @@ export interface Completion {
 }
 
 /**
- * Where deployed models run. The local runtime starts `python -m finetune
+ * Runtime that serves deployed models. The local runtime starts `python -m finetune
  * serve` processes on this machine; a Modal runtime would start vLLM there.
  */
 export interface DeploymentRuntime {
@@ -191,7 +191,7 @@ export async function complete(endpointUrl: string, prompt: string, reasoningEff
     usage?: { prompt_tokens: number; completion_tokens: number };
     error?: { message: string };
   };
-  if (!response.ok || !body.choices?.[0]) throw new Error(`The model endpoint answered ${response.status}: ${body.error?.message ?? 'no choices'}`);
+  if (!response.ok || !body.choices?.[0]) throw new Error(`The model endpoint returned HTTP ${response.status}: ${body.error?.message ?? 'no choices'}`);
   const message = body.choices[0].message;
   return {
     answer: message.content,
@@ -203,7 +203,7 @@ export async function complete(endpointUrl: string, prompt: string, reasoningEff
   };
 }
 
-/** True when GET <endpoint>/health answers 200. */
+/** True when GET <endpoint>/health returns 200. */
 export async function isHealthy(endpointUrl: string): Promise<boolean> {
   try {
     const response = await fetch(`${endpointUrl}/health`, { signal: AbortSignal.timeout(2000) });

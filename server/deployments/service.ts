@@ -26,7 +26,7 @@ export interface DeploymentServiceOptions {
   runtimes: Partial<Record<'LOCAL' | 'MODAL', DeploymentRuntime>>;
   /** Folder whose contents deleteModel may remove; artifacts elsewhere are left alone. */
   dataDir: string;
-  /** Seconds a deployment may take to answer its health check. */
+  /** Seconds a deployment may take to pass its health check. */
   readyTimeoutSeconds?: number;
   pollIntervalMs?: number;
 }
@@ -84,7 +84,7 @@ export class DeploymentService {
     this.options.pubsub.publish('model:updated', { modelId });
   }
 
-  /** One pass: verify new model versions, then advance every active deployment. */
+  /** Runs one pass: verifies new model versions, then advances every active deployment. */
   async pass(): Promise<void> {
     const { prisma, logger } = this.options;
     const pending = await prisma.modelVersion.findMany({ where: { status: 'REGISTERED' }, include: { job: { select: { executor: true } } } });

@@ -25,8 +25,8 @@ interface Tail {
  * Runs each stage as `python -m finetune stage --request FILE` in `modal/`.
  * The child runs in its own process group with stdout redirected to
  * `events-<attempt>.jsonl` and stderr to `stderr-<attempt>.log`, so it keeps
- * running when the server stops and a restarted server re-attaches by reading
- * the file again; ingestion drops the events it already stored.
+ * running when the server stops. A restarted server re-attaches by reading the
+ * file again, and ingestion drops the events it already stored.
  */
 export class LocalExecutor implements Executor {
   readonly kind = 'LOCAL' as const;
@@ -108,7 +108,7 @@ export class LocalExecutor implements Executor {
     };
   }
 
-  /** The result may have been read by an earlier poll whose caller crashed before storing it. */
+  /** Finds a result that an earlier poll read but whose caller crashed before storing it. */
   private async resultSeenBefore(request: StageRequest): Promise<StageResult | undefined> {
     const text = await readFile(this.files(request).events, 'utf8').catch(() => '');
     const lastLines = text.trimEnd().split('\n').slice(-5);

@@ -31,7 +31,7 @@ export interface ModalExecutorOptions {
   outputRoot?: string;
   /** Creates the client on first use, so a server without Modal credentials still starts. */
   connect: () => Promise<ModalApi> | ModalApi;
-  /** Where credentials may be; defaults to the environment and ~/.modal.toml. */
+  /** Credential check; defaults to the environment and ~/.modal.toml. */
   hasCredentials?: () => boolean;
 }
 

@@ -1,21 +1,21 @@
 import type { PipelineEvent, StageRequest, StageResult } from './contract.js';
 
-/** What one poll of a running stage found. */
+/** Result of one poll of a running stage. */
 export interface StagePoll {
   /** Events received since the last poll, in the order they were sent. */
   events: unknown[];
   /**
    * running: the stage is alive (or its state is not yet known);
-   * finished: the stage ended and `result` holds its outcome;
+   * finished: the stage ended and `result` contains its outcome;
    * lost: the stage is gone without a result (crash, killed, preempted and not restarted).
    */
   state: 'running' | 'finished' | 'lost';
   result?: StageResult;
-  /** Why the stage was lost, for the run's error field. */
+  /** Reason the stage was lost, for the run's error field. */
   reason?: string;
 }
 
-/** Hardware a stage asks for; the local executor runs on whatever the machine has. */
+/** Hardware a stage requests; the local executor runs on whatever the machine has. */
 export interface StageResources {
   gpuType: string;
   gpuCount: number;

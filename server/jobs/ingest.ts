@@ -26,7 +26,7 @@ export interface IngestResult {
 }
 
 /**
- * Stores pipeline events and applies what they say to the job's rows, in one
+ * Stores pipeline events and applies their effects to the job's rows, in one
  * transaction per batch. Idempotent: an event whose (job, stream, seq) is
  * already stored is skipped, so re-reading a file or a redelivered queue item
  * is harmless. Each stored event gets the next per-job sequence number, with

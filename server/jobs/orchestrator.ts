@@ -76,7 +76,7 @@ export class Orchestrator {
       });
   }
 
-  /** One pass over all active jobs; exposed for tests. */
+  /** Runs one pass over all active jobs; exposed for tests. */
   async pass(): Promise<void> {
     const { prisma } = this.options;
     const jobs = await prisma.job.findMany({ where: { status: { in: ['QUEUED', 'RUNNING', 'CANCELLING'] } }, orderBy: { createdAt: 'asc' } });
