@@ -17,8 +17,9 @@ import { schema } from '../schema/index.js';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/index.js';
 import { LocalExecutor } from './executors/local.js';
-import { ModalExecutor } from './executors/modal.js';
+import { ModalExecutor, type ModalApi } from './executors/modal.js';
 import type { Executor } from './executors/types.js';
+import { ModalRuntime } from './deployments/modal.js';
 import { LocalRuntime, type DeploymentRuntime } from './deployments/runtime.js';
 import { DeploymentService } from './deployments/service.js';
 import { Orchestrator } from './jobs/orchestrator.js';
@@ -72,17 +73,20 @@ export async function createApp(options: AppOptions): Promise<App> {
   logger.info({ database: db.kind, location: db.location }, 'database open');
 
   const pubsub = new PubSub();
+  // One Modal client for jobs and deployments, created on first use; a failed attempt is retried on the next use.
+  let modalClient: Promise<ModalApi> | null = null;
+  const connectModal = (): Promise<ModalApi> => {
+    modalClient ??= import('modal')
+      .then(({ ModalClient }) => new ModalClient() as never)
+      .catch((error: unknown) => {
+        modalClient = null;
+        throw error;
+      });
+    return modalClient;
+  };
   const executors: Partial<Record<'LOCAL' | 'MODAL', Executor>> = options.executors ?? {
     LOCAL: new LocalExecutor({ python: config.python, pipelineDir: config.pipelineDir, dataDir: config.dataDir, logger, env: options.pipelineEnv }),
-    MODAL: new ModalExecutor({
-      appName: config.modalAppName,
-      eventsQueue: config.modalEventsQueue,
-      logger,
-      connect: async () => {
-        const { ModalClient } = await import('modal');
-        return new ModalClient() as never;
-      },
-    }),
+    MODAL: new ModalExecutor({ appName: config.modalAppName, eventsQueue: config.modalEventsQueue, logger, connect: connectModal }),
   };
   const orchestrator = new Orchestrator({
     prisma: db.prisma,
@@ -112,6 +116,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     pollIntervalMs: options.pollIntervalMs ?? 500,
     runtimes: options.runtimes ?? {
       LOCAL: new LocalRuntime({ python: config.python, pipelineDir: config.pipelineDir, dataDir: config.dataDir, logger, env: options.pipelineEnv }),
+      MODAL: new ModalRuntime({ appName: config.modalAppName, eventsQueue: config.modalEventsQueue, logger, connect: connectModal }),
     },
   });
   const access = new AccessControl(config, db.prisma, logger);

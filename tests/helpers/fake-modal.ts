@@ -1,7 +1,7 @@
 import { NotFoundError, QueueEmptyError, RemoteError, TimeoutError } from 'modal';
 import type { ModalApi, ModalFunction } from '../../server/executors/modal.js';
 
-interface FakeCall {
+export interface FakeCall {
   id: string;
   functionName: string;
   args: unknown[];
@@ -20,6 +20,8 @@ export class FakeModal implements ModalApi {
   readonly deployed = new Set<string>();
   readonly calls = new Map<string, FakeCall>();
   readonly queue = new Map<string, unknown[]>();
+  /** Plays the remote side of a function: runs on every spawn of that function name. */
+  readonly handlers = new Map<string, (call: FakeCall) => void>();
   private nextId = 1;
 
   constructor(readonly appName: string, functions: string[]) {
@@ -39,6 +41,10 @@ export class FakeModal implements ModalApi {
       if (!call) throw new NotFoundError(`Function call ${id} not found`);
       return {
         get: async (params?: { timeoutMs?: number }) => {
+          const settled = () => call.remoteError !== undefined || call.result !== undefined || call.cancelled;
+          // Like the SDK, a positive timeout waits for the call (here briefly) before giving up.
+          const waitUntil = Date.now() + Math.min(params?.timeoutMs ?? 0, 50);
+          while (!settled() && Date.now() < waitUntil) await new Promise((resolve) => setTimeout(resolve, 5));
           if (call.remoteError) throw new RemoteError(call.remoteError);
           if (call.result !== undefined) return call.result;
           if (call.cancelled) throw new RemoteError('InputCancellation: the function call was cancelled');
@@ -65,7 +71,9 @@ export class FakeModal implements ModalApi {
     return {
       spawn: async (args: unknown[] = []) => {
         const id = `fc-${this.nextId++}`;
-        this.calls.set(id, { id, functionName: name, args, options, cancelled: false });
+        const call: FakeCall = { id, functionName: name, args, options, cancelled: false };
+        this.calls.set(id, call);
+        this.handlers.get(name)?.(call);
         return { functionCallId: id };
       },
       withOptions: (next) => ({ instance: async () => this.fn(name, { ...options, ...next }) }),
