@@ -119,9 +119,9 @@ SERVE_POLL_SECONDS = 10.0
 HEALTH_POLL_SECONDS = 2.0
 # Seconds a container that ran generate stays warm for the next playground prompt.
 GENERATE_SCALEDOWN_WINDOW = 5 * MINUTES
-# NOTE: finetune.verify loads the merged and the base model in float32 on the CPU, about
-# 84 GB each for gpt-oss-20b (an estimate: 21B parameters x 4 bytes), so the gate needs this
-# much memory and leaves the GPU idle until that loader places weights on the GPU.
+# NOTE: finetune.verify loads the merged and the base model in float32 on the CPU. For
+# gpt-oss-20b that is about 84 GB each (an estimate: 21B parameters x 4 bytes), so the gate
+# needs this much memory, and the GPU stays idle until that loader places weights on it.
 VERIFY_MEMORY_MB = 192 * 1024
 
 # ---------------------------------------------------------------- model
@@ -344,9 +344,11 @@ def _generate(request: dict) -> dict:
     }
 
 
-# vLLM's Prometheus metrics that tell whether the server has work (names as vLLM's
-# production metrics documentation lists them): requests running or waiting now, and the
-# counter of finished requests, which catches requests that started and ended between polls.
+# vLLM's Prometheus metrics that tell whether the server has work: requests running or
+# waiting now, and the counter of finished requests, which catches requests that started and
+# ended between polls. The gauges are listed in vLLM's metrics design page (v0.12.0 docs) and
+# the counter in its older Production Metrics pages. None was checked against 0.33.0, so a
+# missing name keeps the server up (see parse_request_counts).
 RUNNING_METRIC = "vllm:num_requests_running"
 WAITING_METRIC = "vllm:num_requests_waiting"
 FINISHED_METRIC = "vllm:request_success_total"

@@ -10,11 +10,11 @@ export interface ModalRuntimeOptions {
   logger: Logger;
   /** Creates the client on first use, so a server without Modal credentials still starts. */
   connect: () => Promise<ModalApi> | ModalApi;
-  /** Longest wait for the merge verification gate, in milliseconds (default 70 minutes). */
+  /** Maximum wait for the merge verification gate, in milliseconds (default 70 minutes). */
   verifyTimeoutMs?: number;
-  /** Longest wait for one base-model generation, in milliseconds (default 35 minutes). */
+  /** Maximum wait for one base-model generation, in milliseconds (default 35 minutes). */
   generateTimeoutMs?: number;
-  /** Longest single `get` while waiting for a call, in milliseconds (default 30 s). */
+  /** Maximum wait of one `get` call while waiting for a function call, in milliseconds (default 30 s). */
   waitStepMs?: number;
 }
 
@@ -81,16 +81,16 @@ export class ModalRuntime implements DeploymentRuntime {
       if (error instanceof QueueEmptyError) return null;
       throw error;
     }
-    // NOTE: the Queue has no peek, so a server that stops between this read and storing the
-    // URL loses it; the deployment then fails its health-check timeout and can be redeployed.
+    // NOTE: the Queue has no peek, so a control-plane restart between this read and storing
+    // the URL loses it. The deployment then fails its health-check timeout and can be redeployed.
     for (const item of items) {
       const message = typeof item === 'string' ? safeParse(item) : item;
       const url = (message as { url?: unknown } | null)?.url;
-      if (typeof url === 'string' && url.startsWith('https://')) {
+      if (typeof url === 'string' && /^https?:\/\//.test(url)) {
         this.endpoints.set(deploymentId, url);
         return url;
       }
-      this.options.logger.warn({ deploymentId, item: String(typeof item === 'string' ? item : JSON.stringify(item)).slice(0, 200) }, 'ignored a deployment queue item without an https url');
+      this.options.logger.warn({ deploymentId, item: String(typeof item === 'string' ? item : JSON.stringify(item)).slice(0, 200) }, 'ignored a deployment queue item without an http(s) url');
     }
     return null;
   }
@@ -116,7 +116,7 @@ export class ModalRuntime implements DeploymentRuntime {
       const call = await api.functionCalls.fromId(functionCallId);
       await call.cancel({ terminateContainers: true });
     } catch (error) {
-      // A call Modal no longer knows has no container left to stop.
+      // A function call that Modal cannot find has no container left to stop.
       if (!(error instanceof NotFoundError)) throw error;
     }
     this.endpoints.delete(deploymentId);
@@ -133,7 +133,7 @@ export class ModalRuntime implements DeploymentRuntime {
       return typeof message === 'string' ? message : `serve_model returned ${JSON.stringify(output)?.slice(0, 200)}`;
     } catch (error) {
       if (error instanceof RemoteError || error instanceof FunctionTimeoutError) return error.message;
-      if (error instanceof NotFoundError) return `Modal no longer knows function call ${functionCallId} (results are kept 7 days).`;
+      if (error instanceof NotFoundError) return `Function call ${functionCallId} was not found on Modal, which keeps results for 7 days.`;
       if (error instanceof TimeoutError) return '';
       throw error;
     }
@@ -147,7 +147,7 @@ export class ModalRuntime implements DeploymentRuntime {
       prompt_tokens?: unknown;
       completion_tokens?: unknown;
     } | null;
-    if (typeof output?.answer !== 'string') throw new Error(`generate returned ${JSON.stringify(output)?.slice(0, 200)} instead of an answer.`);
+    if (typeof output?.answer !== 'string') throw new Error(`generate returned ${JSON.stringify(output)?.slice(0, 200)} without an answer string.`);
     return {
       answer: output.answer,
       reasoning: typeof output.reasoning === 'string' && output.reasoning.trim() ? output.reasoning : null,
@@ -181,7 +181,7 @@ export class ModalRuntime implements DeploymentRuntime {
       }
     }
     await call.cancel({ terminateContainers: true });
-    throw new Error(`${name} on Modal timed out after ${Math.round(timeoutMs / 1000)} s (function call ${functionCallId}, cancelled).`);
+    throw new Error(`${name} on Modal timed out after ${timeoutMs / 1000} s (function call ${functionCallId}, cancelled).`);
   }
 }
 
