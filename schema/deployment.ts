@@ -7,7 +7,7 @@ import { databaseId, globalId, nonEmptyQuery } from './ids.js';
 
 const EndpointConfigInput = builder.inputType('EndpointConfigInput', {
   fields: (t) => ({
-    gpuType: t.string({ description: 'GPU for the vLLM server on Modal; default L40S. The local runtime uses this machine.' }),
+    gpuType: t.string({ description: 'GPU for the vLLM server on Modal; default H100. The local runtime uses this machine.' }),
     maxConcurrentRequests: t.int({ description: '1-256; default 10.' }),
     autoScale: t.boolean({ description: 'Scale containers with load on Modal; default true.' }),
     idleTimeoutSeconds: t.int({ description: 'Seconds without requests before Modal scales to zero, 60-86400; default 300.' }),

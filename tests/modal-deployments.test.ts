@@ -250,7 +250,7 @@ describe('deployments on the Modal runtime', () => {
     expect(failed.deployments[0].endpointUrl).toBeNull();
   });
 
-  it('fails READY after idle stop', async () => {
+  it('stops READY after an idle timeout', async () => {
     const modelId = await trainedModel('idle');
     await gql(server.graphqlUrl, DEPLOY, { id: modelId });
     const serve = await waitFor(async () => {
@@ -264,7 +264,7 @@ describe('deployments on the Modal runtime', () => {
 
     serve.result = { deployment_id: row.id, stopped: 'idle', message: 'stopped after 120 s without requests' };
     const ended = await modelWhen(modelId, (candidate) => candidate.deploymentStatus !== 'READY', 'the end of the idle deployment');
-    expect(ended.deploymentStatus).toBe('FAILED');
+    expect(ended.deploymentStatus).toBe('STOPPED');
     expect(ended.deployments[0].error).toMatch(/stopped after 120 s without requests/);
   });
 });

@@ -123,6 +123,19 @@ export class ModalRuntime implements DeploymentRuntime {
     this.options.logger.info({ deploymentId, functionCallId }, 'modal model server cancelled');
   }
 
+  async stoppedOnPurpose(ref: string): Promise<string | null> {
+    const { functionCallId } = parseRef(ref);
+    const api = await this.api();
+    try {
+      const call = await api.functionCalls.fromId(functionCallId);
+      const output = (await call.get({ timeoutMs: 0 })) as { stopped?: unknown; message?: unknown } | null;
+      if (typeof output?.stopped !== 'string') return null;
+      return typeof output.message === 'string' ? output.message : `serve_model stopped: ${output.stopped}`;
+    } catch {
+      return null;
+    }
+  }
+
   async describeFailure(ref: string): Promise<string> {
     const { functionCallId } = parseRef(ref);
     const api = await this.api();

@@ -44,6 +44,8 @@ export interface DeploymentRuntime {
   /** True while the serving process is alive. */
   isAlive(ref: string): Promise<boolean>;
   stop(ref: string): Promise<void>;
+  /** Message when the server ended on purpose (an idle timeout), or null when it crashed. */
+  stoppedOnPurpose?(ref: string): Promise<string | null>;
   /** Log tail of a serving process, for the FAILED reason. */
   describeFailure(ref: string): Promise<string>;
   /** Generates with the base model directly, for side-by-side comparisons. */

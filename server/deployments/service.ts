@@ -43,6 +43,8 @@ export class DeploymentService {
   private timer: NodeJS.Timeout | null = null;
   private running = false;
   private stopped = true;
+  private readonly verifying = new Set<string>();
+  private readonly gates = new Set<Promise<void>>();
 
   constructor(private readonly options: DeploymentServiceOptions) {}
 
@@ -55,6 +57,7 @@ export class DeploymentService {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     while (this.running) await new Promise((resolve) => setTimeout(resolve, 20));
+    await Promise.allSettled([...this.gates]);
   }
 
   kick(): void {
@@ -90,7 +93,16 @@ export class DeploymentService {
     const pending = await prisma.modelVersion.findMany({ where: { status: 'REGISTERED' }, include: { job: { select: { executor: true } } } });
     for (const model of pending) {
       if (this.stopped) return;
-      await this.verify(model);
+      if (this.verifying.has(model.id)) continue;
+      // A gate can take many minutes on Modal, so it runs beside the pass instead of inside it.
+      this.verifying.add(model.id);
+      const gate: Promise<void> = this.verify(model)
+        .catch((error) => logger.error({ err: error, modelId: model.id }, 'merge verification failed to run'))
+        .finally(() => {
+          this.verifying.delete(model.id);
+          this.gates.delete(gate);
+        });
+      this.gates.add(gate);
     }
     const deployments = await prisma.deployment.findMany({ where: { status: { in: ['PENDING', 'DEPLOYING', 'READY'] } }, include: { model: { include: { job: { select: { executor: true } } } } } });
     for (const deployment of deployments) {
@@ -139,6 +151,13 @@ export class DeploymentService {
     }
     if (!deployment.externalRef) return;
     const alive = await runtime.isAlive(deployment.externalRef);
+    const onPurpose = alive ? null : await runtime.stoppedOnPurpose?.(deployment.externalRef);
+    if (onPurpose) {
+      await prisma.deployment.updateMany({ where: { id: deployment.id, status: { in: ACTIVE } }, data: { status: 'STOPPED', error: onPurpose, stoppedAt: new Date() } });
+      logger.info({ deploymentId: deployment.id, modelId: deployment.modelId, reason: onPurpose }, 'deployment stopped by itself');
+      this.changed(deployment.modelId);
+      return;
+    }
     if (!alive) {
       const tail = await runtime.describeFailure(deployment.externalRef);
       await this.fail(deployment, `The model server stopped unexpectedly.${tail ? ` Last log lines:\n${tail}` : ''}`);
@@ -197,7 +216,8 @@ export class DeploymentService {
       data: {
         modelId,
         executor: model.job.executor,
-        gpuType: config.gpuType ?? 'L40S',
+        // Merged bf16 GPT-OSS 20B weights take about 42 GB, so an 80 GB GPU leaves room for the KV cache.
+        gpuType: config.gpuType ?? 'H100',
         maxConcurrentRequests,
         autoScale: config.autoScale ?? true,
         idleTimeoutSeconds,
