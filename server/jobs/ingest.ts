@@ -70,7 +70,9 @@ async function dropStored(tx: Prisma.TransactionClient, jobId: string, events: P
   const seen = new Set<string>();
   const byStream = new Map<string, number[]>();
   for (const event of events) {
-    byStream.set(event.stream, [...(byStream.get(event.stream) ?? []), event.seq]);
+    const seqs = byStream.get(event.stream);
+    if (seqs) seqs.push(event.seq);
+    else byStream.set(event.stream, [event.seq]);
   }
   for (const [stream, seqs] of byStream) {
     const stored = await tx.event.findMany({
@@ -125,6 +127,8 @@ const num = (value: unknown): number | null => (typeof value === 'number' && Num
 async function applyEffects(tx: Prisma.TransactionClient, jobId: string, events: PipelineEvent[]): Promise<void> {
   const now = new Date();
   const touchedRuns = new Set<string>();
+  const latestProgress = new Map<string, Record<string, unknown>>();
+  const metrics: { runId: string; data: Record<string, unknown> }[] = [];
   for (const event of events) {
     const data = event.data as Record<string, unknown>;
     const runId = event.run_id;
@@ -140,15 +144,11 @@ async function applyEffects(tx: Prisma.TransactionClient, jobId: string, events:
         break;
       }
       case 'progress':
-        if (runId) {
-          await tx.datasetRun.updateMany({
-            where: { id: runId, step: { lte: Number(data.step) } },
-            data: { step: Number(data.step), totalSteps: Number(data.total_steps), tokensSeen: num(data.tokens_seen) },
-          });
-        }
+        // Only the newest progress of each run in the batch is written, below.
+        if (runId) latestProgress.set(runId, data);
         break;
       case 'metric':
-        if (runId) await upsertMetric(tx, jobId, runId, data);
+        if (runId) metrics.push({ runId, data });
         break;
       case 'checkpoint':
         if (runId) {
@@ -182,6 +182,14 @@ async function applyEffects(tx: Prisma.TransactionClient, jobId: string, events:
         break;
     }
   }
+  for (const [runId, data] of latestProgress) {
+    await tx.datasetRun.updateMany({
+      where: { id: runId, step: { lte: Number(data.step) } },
+      data: { step: Number(data.step), totalSteps: Number(data.total_steps), tokensSeen: num(data.tokens_seen) },
+    });
+  }
+  await storeMetrics(tx, jobId, metrics);
+
   // Any event is a sign of life; a run marked RECOVERING resumes its last reported state.
   for (const runId of touchedRuns) {
     await tx.datasetRun.updateMany({ where: { id: runId, status: { in: ACTIVE_RUN } }, data: { lastHeartbeatAt: now } });
@@ -199,10 +207,33 @@ async function applyEffects(tx: Prisma.TransactionClient, jobId: string, events:
   }
 }
 
-async function upsertMetric(tx: Prisma.TransactionClient, jobId: string, runId: string, data: Record<string, unknown>): Promise<void> {
-  const split = data.split === 'eval' ? 'eval' : 'train';
-  const step = Number(data.step);
-  const values = {
+/**
+ * Inserts a batch of metric points with one statement. A step that is already
+ * stored (repeated after a resume from checkpoint) replaces the earlier point.
+ */
+async function storeMetrics(tx: Prisma.TransactionClient, jobId: string, metrics: { runId: string; data: Record<string, unknown> }[]): Promise<void> {
+  if (metrics.length === 0) return;
+  const rows = new Map<string, Prisma.MetricPointCreateManyInput>();
+  for (const { runId, data } of metrics) {
+    const row = { jobId, runId, ...metricValues(data) };
+    rows.set(`${runId}:${row.split}:${row.step}`, row);
+  }
+  const stored = await tx.metricPoint.findMany({
+    where: { OR: [...rows.values()].map((row) => ({ runId: row.runId, split: row.split, step: row.step })) },
+    select: { runId: true, split: true, step: true },
+  });
+  const repeated = new Set(stored.map((row) => `${row.runId}:${row.split}:${row.step}`));
+  await tx.metricPoint.createMany({ data: [...rows.entries()].filter(([key]) => !repeated.has(key)).map(([, row]) => row) });
+  for (const key of repeated) {
+    const { runId, split, step, jobId: _jobId, ...values } = rows.get(key)!;
+    await tx.metricPoint.update({ where: { runId_split_step: { runId, split, step } }, data: values });
+  }
+}
+
+function metricValues(data: Record<string, unknown>) {
+  return {
+    split: data.split === 'eval' ? 'eval' : 'train',
+    step: Number(data.step),
     loss: num(data.loss),
     learningRate: num(data.learning_rate),
     gradNorm: num(data.grad_norm),
@@ -212,10 +243,4 @@ async function upsertMetric(tx: Prisma.TransactionClient, jobId: string, runId: 
     perplexity: num(data.perplexity),
     nonFinite: Array.isArray(data.non_finite) ? data.non_finite.map(String) : [],
   };
-  // A step repeated after a resume from checkpoint replaces the earlier point.
-  await tx.metricPoint.upsert({
-    where: { runId_split_step: { runId, split, step } },
-    create: { jobId, runId, split, step, ...values },
-    update: values,
-  });
 }

@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "MetricPoint_jobId_createdAt_id_idx" ON "MetricPoint"("jobId", "createdAt", "id");
