@@ -2,6 +2,7 @@ import type { AccessControl, Principal } from '../server/auth/index.js';
 import type { Config } from '../server/config.js';
 import type { PrismaClient } from '../server/db/index.js';
 import type { DeploymentService } from '../server/deployments/service.js';
+import type { EventFeeds } from '../server/jobs/feed.js';
 import type { JobService } from '../server/jobs/service.js';
 import type { Logger } from '../server/logger.js';
 import type { PubSub } from '../server/pubsub.js';
@@ -14,6 +15,8 @@ export interface AppServices {
   config: Config;
   jobs: JobService;
   deployments: DeploymentService;
+  /** Shared readers of new events, one per job with subscribers. */
+  eventFeeds: EventFeeds;
   access: AccessControl;
 }
 

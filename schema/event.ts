@@ -2,9 +2,6 @@ import type { Event } from '../server/db/index.js';
 import { builder } from './builder.js';
 import { databaseId, globalId } from './ids.js';
 
-/** Events replayed per database read while a subscriber catches up. */
-const REPLAY_PAGE = 500;
-
 builder.prismaObject('Event', {
   description: 'Something a job\'s pipeline reported: a state change, progress, a metric, a log line, a checkpoint, an artifact, a data report, a heartbeat, an error or a result.',
   fields: (t) => ({
@@ -47,32 +44,7 @@ builder.subscriptionField('jobEvents', (t) =>
       jobId: t.arg.id({ required: true }),
       afterSeq: t.arg.int({ description: 'Last sequence number the client has; 0 or absent replays everything.' }),
     },
-    subscribe: (_root, { jobId, afterSeq }, ctx) => streamEvents(ctx, databaseId(jobId, 'Job'), afterSeq ?? 0),
+    subscribe: (_root, { jobId, afterSeq }, ctx) => ctx.eventFeeds.stream(databaseId(jobId, 'Job'), afterSeq ?? 0),
     resolve: (_query, event: Event) => event,
   }),
 );
-
-async function* streamEvents(ctx: import('./context.js').Context, jobId: string, afterSeq: number): AsyncGenerator<Event> {
-  // Subscribe before reading, so events stored during the replay are not missed.
-  const live = ctx.pubsub.subscribe('job:events', (payload) => payload.jobId === jobId);
-  let lastSent = afterSeq;
-  const readAfter = async function* () {
-    for (;;) {
-      const rows = await ctx.prisma.event.findMany({ where: { jobId, seq: { gt: lastSent } }, orderBy: { seq: 'asc' }, take: REPLAY_PAGE });
-      for (const row of rows) {
-        lastSent = row.seq;
-        yield row;
-      }
-      if (rows.length < REPLAY_PAGE) return;
-    }
-  };
-  try {
-    yield* readAfter();
-    for await (const payload of live) {
-      if (payload.lastSeq <= lastSent) continue;
-      yield* readAfter();
-    }
-  } finally {
-    live.close();
-  }
-}

@@ -22,6 +22,7 @@ import type { Executor } from './executors/types.js';
 import { ModalRuntime } from './deployments/modal.js';
 import { LocalRuntime, type DeploymentRuntime } from './deployments/runtime.js';
 import { DeploymentService } from './deployments/service.js';
+import { EventFeeds } from './jobs/feed.js';
 import { Orchestrator } from './jobs/orchestrator.js';
 import { JobService } from './jobs/service.js';
 import type { Logger } from './logger.js';
@@ -121,7 +122,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
   const access = new AccessControl(config, db.prisma, logger);
   await access.init(config.host);
-  const services: AppServices = { prisma: db.prisma, pubsub, logger, config, jobs, deployments, access };
+  const eventFeeds = new EventFeeds(db.prisma, pubsub);
+  const services: AppServices = { prisma: db.prisma, pubsub, logger, config, jobs, deployments, access, eventFeeds };
 
   const yoga = createYoga<Record<string, never>, Context>({
     schema,

@@ -72,6 +72,20 @@ describe('jobEvents subscription', () => {
     await again.dispose();
   });
 
+  it('shares one feed among many subscribers', async () => {
+    const clients = Array.from({ length: 3 }, () => wsClient(server.wsUrl));
+    const sessions = clients.flatMap((client) => Array.from({ length: 10 }, () => collect<{ jobEvents: { seq: number } }>(client, EVENTS, { id: jobId, after: 8 })));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(server.app.services.eventFeeds.size).toBe(1);
+    await ingest([9, 10, 11]);
+    await waitFor(() => sessions.every((session) => session.items.length === 3), { message: 'steps 9-11 on every subscription' });
+    for (const session of sessions) expect(session.items.map((item) => item.jobEvents.seq)).toEqual([9, 10, 11]);
+    for (const session of sessions) session.dispose();
+    await Promise.all(clients.map((client) => client.dispose()));
+    await waitFor(() => server.app.services.eventFeeds.size === 0, { message: 'the feed to close' });
+    expect(server.app.services.pubsub.listenerCount('job:events')).toBe(0);
+  });
+
   it('drops a redelivered event', async () => {
     const before = await server.app.services.prisma.event.count({ where: { jobId: databaseId(jobId, 'Job') } });
     const result = await ingest([8]);
