@@ -1,7 +1,7 @@
-import { readdir, writeFile } from 'node:fs/promises';
+import { cp, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databaseId } from '../schema/ids.js';
+import { databaseId, globalId } from '../schema/ids.js';
 import { isPipelineProcess } from '../server/executors/local.js';
 import { gql, startTestApp, waitFor, type TestApp } from './helpers/app.js';
 import { LAUNCH, tinyJobInput } from './helpers/jobs.js';
@@ -37,6 +37,25 @@ async function finishedJob(server: TestApp, input: Record<string, unknown>) {
     const job = (await gql(server.graphqlUrl, 'query ($id: ID!) { job(id: $id) { status error model { id } } }', { id: jobId })).data?.job;
     return job && ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(job.status) ? job : null;
   }, { timeoutMs: 240_000, intervalMs: 500, message: 'the job to end' });
+}
+
+/**
+ * Registers another version of a trained model without training again: a
+ * finished job row and a copy of the merged weights. The gate then runs on it
+ * like on any new version.
+ */
+async function copyModel(server: TestApp, sourceModelId: string, name: string, version: number) {
+  const prisma = server.app.services.prisma;
+  const source = await prisma.modelVersion.findUniqueOrThrow({ where: { id: databaseId(sourceModelId, 'ModelVersion') }, include: { job: true } });
+  const { id: _id, createdAt: _createdAt, updatedAt: _updatedAt, idempotencyKey: _key, ...job } = source.job;
+  const copy = await prisma.job.create({ data: { ...job, training: job.training as object, estimate: job.estimate as object, status: 'SUCCEEDED' } });
+  const mergedPath = path.join(server.dataDir, 'copies', copy.id, 'merged');
+  await cp(source.mergedPath!, mergedPath, { recursive: true });
+  const model = await prisma.modelVersion.create({
+    data: { name, version, jobId: copy.id, baseModel: source.baseModel, mergedPath, metrics: source.metrics as object, lineage: source.lineage as object, hyperparameters: source.hyperparameters as object },
+  });
+  server.app.services.deployments.kick();
+  return globalId('ModelVersion', model.id);
 }
 
 async function modelWhen(server: TestApp, id: string, done: (model: any) => boolean, message: string) {
@@ -104,25 +123,25 @@ describe('deployments on the local runtime', () => {
   });
 
   it('refuses a model whose merged files are corrupted', async () => {
-    const job = await finishedJob(server, tinyJobInput({ name: 'corrupted' }));
-    const model = await server.app.services.prisma.modelVersion.findUniqueOrThrow({ where: { id: databaseId(job.model.id, 'ModelVersion') } });
+    const copyId = await copyModel(server, modelId, 'corrupted', 1);
+    const model = await server.app.services.prisma.modelVersion.findUniqueOrThrow({ where: { id: databaseId(copyId, 'ModelVersion') } });
     // The gate may already be running; wait for its verdict, then corrupt and verify again.
-    await modelWhen(server, job.model.id, (candidate) => !['REGISTERED', 'VERIFYING'].includes(candidate.status), 'the first gate');
+    await modelWhen(server, copyId, (candidate) => !['REGISTERED', 'VERIFYING'].includes(candidate.status), 'the first gate');
     const weights = (await readdir(model.mergedPath!)).find((file) => file.endsWith('.safetensors'))!;
     await writeFile(path.join(model.mergedPath!, weights), 'not a safetensors file');
     await server.app.services.prisma.modelVersion.update({ where: { id: model.id }, data: { status: 'REGISTERED', gateReason: null } });
     server.app.services.deployments.kick();
-    const refused = await modelWhen(server, job.model.id, (candidate) => !['REGISTERED', 'VERIFYING'].includes(candidate.status), 'the second gate');
+    const refused = await modelWhen(server, copyId, (candidate) => !['REGISTERED', 'VERIFYING'].includes(candidate.status), 'the second gate');
     expect(refused.status).toBe('NOT_DEPLOYABLE');
     expect(refused.gateReason).toMatch(/safetensors/);
-    const deploy = await gql(server.graphqlUrl, DEPLOY, { id: job.model.id });
+    const deploy = await gql(server.graphqlUrl, DEPLOY, { id: copyId });
     expect(deploy.data.deployModel.__typename).toBe('InvalidStateError');
     expect(deploy.data.deployModel.message).toMatch(/failed the merge verification gate/);
   }, 300_000);
 
   it('rolls back to the previous version', async () => {
-    const job = await finishedJob(server, tinyJobInput({ name: 'deploy-me' }));
-    const second = await modelWhen(server, job.model.id, (model) => model.status === 'DEPLOYABLE', 'version 2 to pass the gate');
+    const copyId = await copyModel(server, modelId, 'deploy-me', 2);
+    const second = await modelWhen(server, copyId, (model) => model.status === 'DEPLOYABLE', 'version 2 to pass the gate');
     expect(second.version).toBe(2);
     await gql(server.graphqlUrl, DEPLOY, { id: second.id });
     await modelWhen(server, second.id, (model) => model.deploymentStatus === 'READY', 'version 2 READY');
