@@ -27,6 +27,10 @@ class StageInterrupted(BaseException):
     """
 
 
+# Models too large to fine-tune without a GPU.
+GPU_ONLY_MODELS = frozenset({"openai/gpt-oss-20b", "unsloth/gpt-oss-20b", "openai/gpt-oss-120b", "unsloth/gpt-oss-120b"})
+
+
 def run_dataset_stage(
     request: StageRequest,
     emitter,
@@ -42,6 +46,13 @@ def run_dataset_stage(
     output_dir = Path(request.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     assert request.dataset is not None
+    # Fail before downloading 13 GB of weights that this machine could not train.
+    if request.model.name in GPU_ONLY_MODELS and not train.use_cuda():
+        raise RuntimeError(
+            f"{request.model.name} needs a CUDA GPU (about 14 GB of GPU memory with 4-bit "
+            "loading) and this machine has none. Launch the job on the Modal executor, or use "
+            "modelName tunedeck/tiny-gpt-oss for a CPU trial run."
+        )
 
     conversations, report = prepare_conversations(request, emitter)
     model_path = resolve_model_path(request.model.name)

@@ -59,6 +59,19 @@ def test_too_few_rows_fail_before_training(dataset_request, make_qa_csv):
     assert sink.of_type("data_report")[0]["data"]["train_rows"] == 0
 
 
+def test_20b_on_cpu_fails_before_download(dataset_request):
+    document = dataset_request()
+    document["model"]["name"] = "openai/gpt-oss-20b"
+
+    result, sink = run(document)
+
+    assert result["status"] == "FAILED"
+    assert "openai/gpt-oss-20b needs a CUDA GPU" in result["error"]
+    assert "tunedeck/tiny-gpt-oss" in result["error"]
+    assert "DOWNLOADING" not in statuses(sink)[1:]
+    assert sink.of_type("data_report") == []
+
+
 def test_restart_after_success_resumes(dataset_request):
     first, _ = run(dataset_request())
 
