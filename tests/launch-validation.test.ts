@@ -67,6 +67,9 @@ const invalidCases: [string, Record<string, unknown>, string, RegExp][] = [
   ['relative local path', withDataset(0, { path: 'samples/a.csv' }), 'datasets[0].path', /absolute path/],
   ['hub dataset without file', withDataset(0, { source: 'HUGGINGFACE', path: null, repo: 'soniawmeyer/travel-conversations-finetuning' }), 'datasets[0].file', /must name a CSV file/],
   ['parallel datasets', { ...tinyJobInput(), queue: { sequential: false } }, 'queue.sequential', /one after another/],
+  ['model name without owner', { ...tinyJobInput(), modelName: 'llama-3' }, 'modelName', /Hugging Face model id .* got "llama-3"/],
+  ['missing local file', withDataset(1, { path: '/nowhere/travel.csv' }), 'datasets[1].path', /\/nowhere\/travel.csv does not exist/],
+  ['local path that is a folder', withDataset(0, { path: '/tmp' }), 'datasets[0].path', /is not a file/],
 ];
 
 describe('launchJob validation', () => {

@@ -63,7 +63,7 @@ export class ModalExecutor implements Executor {
     if (!hasCredentials()) {
       throw new ExecutorUnavailableError(
         'No Modal credentials: neither MODAL_TOKEN_ID/MODAL_TOKEN_SECRET nor ~/.modal.toml is set.',
-        'pip install modal && modal token new   (or export MODAL_TOKEN_ID and MODAL_TOKEN_SECRET)',
+        'modal/.venv/bin/modal token new   (or export MODAL_TOKEN_ID and MODAL_TOKEN_SECRET)',
       );
     }
     const api = await this.api();
@@ -74,7 +74,7 @@ export class ModalExecutor implements Executor {
         if (error instanceof NotFoundError) {
           throw new ExecutorUnavailableError(
             `Modal app "${this.options.appName}" has no deployed function "${name}".`,
-            'cd modal && modal secret create huggingface HF_TOKEN=<token> && modal deploy app.py',
+            'cd modal && .venv/bin/modal secret create huggingface HF_TOKEN=<token> && .venv/bin/modal deploy app.py',
           );
         }
         throw error;

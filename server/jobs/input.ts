@@ -188,7 +188,14 @@ export function validateLaunchInput(
   const modelName = (input.modelName ?? DEFAULTS.modelName).trim();
   const maxSeqLength = input.maxSeqLength ?? DEFAULTS.maxSeqLength;
 
-  if (!modelName) check.fail('modelName', input.modelName, 'modelName must not be empty.', 'a Hugging Face model id or a local folder');
+  if (!/^[\w.-]+\/[\w.-]+$/.test(modelName) && !modelName.startsWith('/')) {
+    check.fail(
+      'modelName',
+      input.modelName,
+      `modelName must be a Hugging Face model id such as ${DEFAULTS.modelName}, an absolute path to a model folder, or ${TINY_MODEL} for a CPU trial; got ${show(input.modelName)}.`,
+      'owner/name, an absolute folder path, or tunedeck/tiny-gpt-oss',
+    );
+  }
   check.range('maxSeqLength', maxSeqLength, LIMITS.maxSeqLength.min, LIMITS.maxSeqLength.max, { integer: true, unit: 'tokens' });
 
   check.range('training.maxStepsPerDataset', training.maxStepsPerDataset, LIMITS.maxSteps.min, LIMITS.maxSteps.max, { integer: true, unit: 'steps' });

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import type { Job, Prisma, PrismaClient } from '../db/index.js';
 import { ExecutorUnavailableError, type Executor } from '../executors/types.js';
 import type { Logger } from '../logger.js';
@@ -64,6 +65,23 @@ export class JobService {
     return result.job;
   }
 
+  /**
+   * Checks that local dataset files exist when the pipeline runs on this
+   * machine, so a typo fails at launch rather than minutes later in the queue.
+   */
+  private async checkLocalFiles(input: LaunchJobInput, job: NormalizedJob): Promise<void> {
+    if (job.executor !== 'LOCAL') return;
+    const errors: FieldError[] = [];
+    for (const [index, dataset] of input.datasets.entries()) {
+      if (dataset.source !== 'LOCAL' || !dataset.path) continue;
+      const info = await stat(dataset.path).catch(() => null);
+      const at = `datasets[${index}].path`;
+      if (!info) errors.push({ path: at, message: `${at} ${dataset.path} does not exist on the server's machine.`, value: JSON.stringify(dataset.path), allowed: 'an existing CSV file' });
+      else if (!info.isFile()) errors.push({ path: at, message: `${at} ${dataset.path} is not a file.`, value: JSON.stringify(dataset.path), allowed: 'an existing CSV file' });
+    }
+    if (errors.length > 0) throw new ValidationFailed(errors);
+  }
+
   estimate(input: LaunchJobInput): JobEstimate {
     return estimateJob(this.validate(input), this.options);
   }
@@ -71,6 +89,7 @@ export class JobService {
   async launch(input: LaunchJobInput): Promise<{ job: Job; created: boolean }> {
     const { prisma, logger } = this.options;
     const normalized = this.validate(input);
+    await this.checkLocalFiles(input, normalized);
     const inputHash = hashJob(normalized);
     const key = input.idempotencyKey?.trim() || null;
 

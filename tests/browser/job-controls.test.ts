@@ -1,3 +1,6 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gql, startTestApp, type TestApp } from '../helpers/app.js';
@@ -35,7 +38,10 @@ async function launchJob(name: string, datasets: { path: string }[], maxStepsPer
 
 describe('job controls', () => {
   it('retry of failed dataset opens new job', { timeout: 120_000 }, async () => {
-    const jobId = await launchJob('missing-file', [{ path: '/nonexistent/tunedeck/missing.csv' }], 10);
+    // A CSV whose columns match no row shape passes launch and fails in the pipeline.
+    const unknownShape = path.join(await mkdtemp(path.join(os.tmpdir(), 'tunedeck-shape-')), 'unknown.csv');
+    await writeFile(unknownShape, 'city,rating\nLisbon,5\n');
+    const jobId = await launchJob('unknown-shape', [{ path: unknownShape }], 10);
     const page = await browser.newPage();
     await page.goto(`${app.url}/#/jobs/${jobId}`);
 
