@@ -5,7 +5,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../../prisma/generated/client/client.js';
-import { applyMigrations, pendingMigrations, readMigrations, type SqlRunner } from './migrate.js';
+import { applyMigrations, pendingMigrations, readMigrations, type Migration, type SqlRunner } from './migrate.js';
 
 export { PrismaClient };
 export type * from '../../prisma/generated/client/client.js';
@@ -65,6 +65,15 @@ async function openPglite(dataDir: string): Promise<{ client: PGlite; location: 
   }
 }
 
+/** True when the database responds and every committed migration is applied. */
+async function isMigrated(runner: SqlRunner, migrations: Migration[]): Promise<boolean> {
+  try {
+    return (await pendingMigrations(runner, migrations)).length === 0;
+  } catch {
+    return false;
+  }
+}
+
 /** Opens the database, applies missing migrations and returns a Prisma client over a driver adapter. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   const migrations = await readMigrations();
@@ -84,13 +93,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       kind: 'pglite',
       location,
       appliedMigrations,
-      isReady: async () => {
-        try {
-          return (await pendingMigrations(runner, migrations)).length === 0;
-        } catch {
-          return false;
-        }
-      },
+      isReady: () => isMigrated(runner, migrations),
       close: async () => {
         await prisma.$disconnect();
         await client.close();
@@ -136,13 +139,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     kind: 'postgres',
     location,
     appliedMigrations,
-    isReady: async () => {
-      try {
-        return (await pendingMigrations(runner, migrations)).length === 0;
-      } catch {
-        return false;
-      }
-    },
+    isReady: () => isMigrated(runner, migrations),
     close: async () => {
       await prisma.$disconnect();
       await pool.end();
