@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { defineConfig } from 'vite';
 
-/** Address of the API server that `vite` (dev) forwards /graphql to, HTTP and WebSocket alike. */
+/** Address of the API server that `vite` (dev) forwards /graphql (HTTP and WebSocket) and /api to. */
 const apiTarget = process.env.TUNEDECK_API_URL ?? 'http://127.0.0.1:4000';
 
 export default defineConfig({
@@ -16,6 +16,8 @@ export default defineConfig({
   server: {
     proxy: {
       '/graphql': { target: apiTarget, ws: true, changeOrigin: false },
+      // Log downloads (GET /api/jobs/<id>/logs).
+      '/api': { target: apiTarget, changeOrigin: false },
     },
   },
 });

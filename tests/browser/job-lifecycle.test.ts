@@ -81,10 +81,14 @@ describe('job lifecycle', () => {
     await page.locator('#log-level').selectOption('warning');
     const levels = await page.locator('.log-line .log-level').allTextContents();
     expect(levels.filter((level) => level !== 'WARNING' && level !== 'ERROR')).toEqual([]);
-    const download = await page.getByRole('link', { name: 'Download logs' }).getAttribute('href');
-    expect(download).toContain('level=warning');
-    const logFile = await fetch(`${app.url}${download}`);
-    expect(logFile.status).toBe(200);
+    const [logResponse, download] = await Promise.all([
+      page.waitForResponse((response) => response.url().includes('/logs?')),
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download logs' }).click(),
+    ]);
+    expect(new URL(logResponse.url()).searchParams.get('level')).toBe('warning');
+    expect(logResponse.status()).toBe(200);
+    expect(download.suggestedFilename()).toBe(`tunedeck-${jobId}.log`);
     await page.locator('#log-level').selectOption('debug');
     expect(await page.locator('.log-line').count()).toBeGreaterThan(levels.length);
     await page.locator('.job-message .notice').waitFor();

@@ -1,7 +1,8 @@
 import './styles.css';
-import { connectionState, onConnectionState, type ConnectionState } from './client.js';
+import { connectionState, onClientReset, onConnectionState, type ConnectionState } from './client.js';
 import { h } from './dom.js';
-import { route, startRouter } from './router.js';
+import { apiKeyControl } from './key-control.js';
+import { refreshRoute, route, startRouter } from './router.js';
 import { jobView } from './views/job/view.js';
 import { jobsView } from './views/jobs.js';
 import { launchView } from './views/launch/view.js';
@@ -12,6 +13,7 @@ const CONNECTION_TEXT: Record<ConnectionState, string> = {
   connected: 'Connected',
   reconnecting: 'Connection lost. Reconnecting…',
   offline: 'Offline. Updates resume when the network returns.',
+  unauthorized: 'API key missing, invalid or revoked. Enter a key under API key.',
 };
 
 function renderBanner(banner: HTMLElement, state: ConnectionState): void {
@@ -29,12 +31,14 @@ const main = h('main', { id: 'main', tabindex: '-1' });
 
 document.body.append(
   h('a', { class: 'skip-link', href: '#main', onclick: (event: Event) => { event.preventDefault(); main.focus(); } }, 'Skip to content'),
-  h('header', { class: 'top' }, h('span', { class: 'brand' }, 'Tunedeck'), h('nav', { 'aria-label': 'Main' }, Object.values(navLinks)), banner),
+  h('header', { class: 'top' }, h('span', { class: 'brand' }, 'Tunedeck'), h('nav', { 'aria-label': 'Main' }, Object.values(navLinks)), banner, apiKeyControl()),
   main,
 );
 
 renderBanner(banner, connectionState());
 onConnectionState((state) => renderBanner(banner, state));
+// A new key replaced the socket and ended every subscription, so the view starts over.
+onClientReset(refreshRoute);
 
 route('/jobs', jobsView, 'jobs');
 route('/jobs/:id', jobView, 'jobs');

@@ -10,6 +10,7 @@ interface Route {
 }
 
 const routes: Route[] = [];
+let renderCurrent: (() => void) | undefined;
 
 /** Registers a hash route such as `#/jobs/:id`. */
 export function route(path: string, view: View, nav: string): void {
@@ -43,6 +44,12 @@ export function startRouter(container: HTMLElement, fallback: string, onRoute: (
     container.focus({ preventScroll: true });
     window.scrollTo(0, 0);
   };
+  renderCurrent = render;
   window.addEventListener('hashchange', render);
   render();
+}
+
+/** Renders the current route again from scratch, stopping the old view first. */
+export function refreshRoute(): void {
+  renderCurrent?.();
 }
