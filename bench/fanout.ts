@@ -53,7 +53,7 @@ async function subscriptionRound(server: TestApp, clients: Client[], options: Pa
   let received = 0;
   let lastReceivedAt = 0;
   const disposers: (() => void)[] = [];
-  const listenersBefore = services.pubsub.listenerCount('job:events');
+  const listenersBefore = services.eventFeeds.listenerCount(jobId);
 
   for (const [index, client] of clients.entries()) {
     disposers.push(
@@ -76,7 +76,7 @@ async function subscriptionRound(server: TestApp, clients: Client[], options: Pa
       ),
     );
   }
-  await waitFor(() => services.pubsub.listenerCount('job:events') >= listenersBefore + clients.length, {
+  await waitFor(() => services.eventFeeds.listenerCount(jobId) >= listenersBefore + clients.length, {
     timeoutMs: 60_000,
     message: `${clients.length} jobEvents subscriptions`,
   });

@@ -64,6 +64,11 @@ export class EventFeeds {
     return this.feeds.size;
   }
 
+  /** Number of open event streams of a job. */
+  listenerCount(jobId: string): number {
+    return this.feeds.get(jobId)?.listeners.size ?? 0;
+  }
+
   /**
    * Streams a job's events after `afterSeq` in order, each once: stored events
    * first, then new ones as they are stored. Closing the iterator (`return`)
