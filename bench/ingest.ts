@@ -150,7 +150,7 @@ export async function benchIngest(options: IngestOptions): Promise<BenchResult> 
     measurements: [],
     notes: [
       `${options.rounds} rounds of ${options.eventsPerRound.toLocaleString('en-US')} events each, in calls of ${BATCH_SIZE} events; a step sends progress, metric, log and heartbeat events in equal shares.`,
-      'Each call of ingestEvents runs one transaction: a duplicate check, the sequence update, a createMany, then one statement per progress event and one upsert per metric event.',
+      'Each call of ingestEvents runs one transaction: a duplicate check, the sequence update, a createMany of the events, one update per run for its newest progress, and a lookup plus one createMany for the metric points.',
     ],
   };
 

@@ -107,7 +107,7 @@ function page(results: Timed[], started: Date, seconds: number): string {
     '',
     ...machine(),
     '',
-    'Other engineers ran tests on the same machine during this run, so wall-clock figures include waiting for a core. The load is listed with each benchmark, and the data pipeline also reports CPU time.',
+    'Other work may share the machine during a run, so wall-clock figures can include waiting for a core. The load is listed with each benchmark, and the data pipeline also reports CPU time.',
     '',
   ];
   for (const timed of results) lines.push(...section(timed));
