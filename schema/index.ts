@@ -13,7 +13,7 @@ import './auth.js';
 
 export const schema: GraphQLSchema = builder.toSchema();
 
-/** The SDL committed as schema/schema.graphql, sorted so diffs stay small. */
+/** Prints the SDL committed as schema/schema.graphql, sorted so diffs stay small. */
 export function printSortedSchema(): string {
   return `${printSchema(lexicographicSortSchema(schema))}\n`;
 }

@@ -20,8 +20,9 @@ const runFraction = (run: Pick<DatasetRun, 'status' | 'step' | 'totalSteps'>): n
 const MERGE_SHARE = 0.05;
 
 /**
- * Overall progress from 0 to 1: finished runs count whole, the active run by
- * its step; the last 5% is the merge, so a merging job never shows 100%.
+ * Computes overall progress from 0 to 1. Finished runs count whole and the
+ * active run counts by its step. The last 5% is the merge, so a merging job
+ * never shows 100%.
  */
 export function jobProgress(job: Pick<Job, 'status' | 'mergeAdapters'>, runs: Pick<DatasetRun, 'status' | 'step' | 'totalSteps'>[]): number {
   if (job.status === 'SUCCEEDED') return 1;

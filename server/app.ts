@@ -313,7 +313,7 @@ async function handleHttp(req: IncomingMessage, res: ServerResponse, deps: HttpD
   await serveStatic(url.pathname, res);
 }
 
-/** Checks the key of a plain HTTP request (log downloads) for the read scope; answers 401/403 itself when it fails. */
+/** Checks the key of a plain HTTP request (log downloads) for the read scope, and sends 401 or 403 itself when it fails. */
 async function authorizeRead(req: IncomingMessage, res: ServerResponse, services: AppServices): Promise<boolean> {
   let principal: Principal;
   try {

@@ -160,10 +160,10 @@ export class LocalExecutor implements Executor {
   async cancel(ref: string): Promise<boolean> {
     const pid = parsePid(ref);
     if (!(await isPipelineProcess(pid))) return true;
-    const firstAsked = this.cancelRequested.get(pid);
+    const firstCancelAt = this.cancelRequested.get(pid);
     const graceMs = (this.options.killGraceSeconds ?? 15) * 1000;
-    const signal = firstAsked !== undefined && Date.now() - firstAsked > graceMs ? 'SIGKILL' : 'SIGTERM';
-    if (firstAsked === undefined) this.cancelRequested.set(pid, Date.now());
+    const signal = firstCancelAt !== undefined && Date.now() - firstCancelAt > graceMs ? 'SIGKILL' : 'SIGTERM';
+    if (firstCancelAt === undefined) this.cancelRequested.set(pid, Date.now());
     try {
       // The child leads its own process group, so this also stops its workers.
       process.kill(-pid, signal);

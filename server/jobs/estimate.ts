@@ -3,8 +3,8 @@ import type { NormalizedJob } from './input.js';
 /**
  * Training speed of each GPU relative to an H100 for LoRA on a 4-bit 20B MoE.
  * These are estimates from published FP16/BF16 throughput ratios, not
- * measurements of this pipeline; override the H100 baseline with
- * TUNEDECK_TOKENS_PER_SECOND once you have measured your own runs.
+ * measurements of this pipeline. Once you have measured your own runs, set the
+ * H100 baseline with TUNEDECK_TOKENS_PER_SECOND.
  */
 export const GPU_SPEED_VS_H100: Record<string, number> = {
   T4: 0.08,
@@ -18,7 +18,7 @@ export const GPU_SPEED_VS_H100: Record<string, number> = {
   B200: 1.6,
 };
 
-/** Assumed share of each sequence that holds real tokens rather than padding. */
+/** Assumed share of each sequence that contains real tokens rather than padding. */
 const SEQUENCE_FILL = 0.5;
 /** Assumed time to download and prepare one dataset and load the base model, in seconds. */
 const SETUP_SECONDS_PER_DATASET = 8 * 60;
@@ -48,9 +48,9 @@ export interface JobEstimate {
 }
 
 /**
- * Estimates duration and cost of a job: steps x batch x accumulation x
- * sequence length x fill gives tokens; tokens / throughput gives time; time x
- * GPU price x GPU count gives cost. Local jobs cost nothing on Modal.
+ * Estimates duration and cost of a job. Tokens are steps x batch x
+ * accumulation x sequence length x fill. Time is tokens / throughput, and
+ * cost is time x GPU price x GPU count. Local jobs cost nothing on Modal.
  */
 export function estimateJob(
   job: NormalizedJob,

@@ -303,10 +303,10 @@ export class Orchestrator {
     let pending = false;
     for (const run of runs.filter((candidate) => ACTIVE_RUN.includes(candidate.status))) {
       if (run.executorRef && executor) {
-        const gone = await executor.cancel(run.executorRef);
+        const confirmed = await executor.cancel(run.executorRef);
         const poll = await executor.poll(run.executorRef, datasetRunRequest(job, run)).catch(() => null);
         if (poll) await this.ingest(job.id, poll);
-        if (!gone) {
+        if (!confirmed) {
           pending = true;
           continue;
         }

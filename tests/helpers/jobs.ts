@@ -2,7 +2,7 @@ import path from 'node:path';
 
 export const SAMPLES_DIR = path.resolve(import.meta.dirname, '..', '..', 'modal', 'samples');
 
-/** A small, fast launch input on the tiny CPU model and the sample CSVs. */
+/** Builds a small, fast launch input on the tiny CPU model and the sample CSVs. */
 export function tinyJobInput(overrides: Record<string, unknown> = {}, datasets?: Record<string, unknown>[]) {
   return {
     name: 'tiny-travel',
